@@ -1,0 +1,6 @@
+DROP TABLE public_state;
+DROP TABLE audit_events;
+DROP TABLE activities;
+DROP TABLE campaigns;
+DROP TABLE refresh_tokens;
+DROP TABLE accounts;

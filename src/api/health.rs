@@ -1,0 +1,34 @@
+//! Liveness and readiness probes.
+
+use crate::db;
+use crate::error::ApiResult;
+use crate::state::State;
+use actix_web::{get, HttpResponse};
+use diesel::connection::SimpleConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` for liveness, `ready` for readiness.
+    pub status: &'static str,
+}
+
+/// Liveness: the process answers. Touches nothing else.
+#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers a query within the pool timeout (else 503).
+#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[get("/readyz")]
+pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
+    db::run(&state.pool, |conn| Ok(conn.batch_execute("SELECT 1")?)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Health { status: "ready" }))
+}

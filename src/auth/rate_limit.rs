@@ -1,0 +1,67 @@
+//! A fixed-window limiter of login and registration attempts per client address.
+//! It protects each process; it holds nothing that correctness depends on.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const WINDOW: Duration = Duration::from_secs(60);
+/// Above this many tracked addresses, expired windows are swept.
+const SWEEP_ABOVE: usize = 10_000;
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_window: u32,
+    windows: Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            per_window: per_minute,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one attempt from `addr`; `Err(seconds)` says when the next one is allowed.
+    pub fn check(&self, addr: Option<IpAddr>) -> Result<(), u64> {
+        self.check_at(addr, Instant::now())
+    }
+
+    fn check_at(&self, addr: Option<IpAddr>, now: Instant) -> Result<(), u64> {
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if windows.len() > SWEEP_ABOVE {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        }
+        let entry = windows.entry(addr).or_insert((now, 0));
+        if now.duration_since(entry.0) >= WINDOW {
+            *entry = (now, 0);
+        }
+        if entry.1 >= self.per_window {
+            let left = WINDOW.saturating_sub(now.duration_since(entry.0));
+            return Err(left.as_secs().max(1));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_address_and_window() {
+        let limiter = RateLimiter::new(2);
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        let t0 = Instant::now();
+        assert!(limiter.check_at(Some(a), t0).is_ok());
+        assert!(limiter.check_at(Some(a), t0).is_ok());
+        let wait = limiter.check_at(Some(a), t0 + Duration::from_secs(10)).unwrap_err();
+        assert_eq!(wait, 50);
+        assert!(limiter.check_at(Some(b), t0).is_ok());
+        assert!(limiter.check_at(Some(a), t0 + Duration::from_secs(61)).is_ok());
+    }
+}

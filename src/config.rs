@@ -1,0 +1,271 @@
+//! Typed configuration from the environment. Every variable, with its default, is listed in
+//! `.env.example`; each error names the variable to fix.
+
+use crate::db::{DbTarget, PoolOptions};
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A secret string whose `Debug` and `Display` print nothing of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+    Test,
+}
+
+/// Cost of argon2id password hashing (memory in KiB, iterations, lanes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl PasswordCost {
+    /// OWASP's recommended argon2id setting.
+    pub const DEFAULT: Self = Self {
+        memory_kib: 19_456,
+        iterations: 2,
+        parallelism: 1,
+    };
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DbTarget,
+    pub bind_addr: SocketAddr,
+    pub app_env: AppEnv,
+    pub jwt_secret: Secret,
+    /// True when no secret was configured and one was generated for this process.
+    pub jwt_secret_ephemeral: bool,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub cors_allowed_origins: Vec<String>,
+    pub auth_rate_limit_per_minute: u32,
+    pub pool: PoolOptions,
+    pub workers: usize,
+    pub password_cost: PasswordCost,
+    /// How long a process trusts its last read of the public data generation.
+    pub public_cache_refresh: Duration,
+}
+
+/// A variable that is present but unusable.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/telework-registry.db";
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the process environment (after loading a local `.env`, if any).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Builds the configuration from any variable source; used by tests.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let app_env = match get("APP_ENV").as_deref().map(str::trim) {
+            None | Some("development") | Some("dev") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some("test") => AppEnv::Test,
+            Some(other) => {
+                return Err(err(
+                    "APP_ENV",
+                    format!("`{other}` is not one of development, production, test"),
+                ))
+            }
+        };
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let database = DbTarget::parse(&database_url).map_err(|m| err("DATABASE_URL", m))?;
+        let bind_addr = get("BIND_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .trim()
+            .parse()
+            .map_err(|_| err("BIND_ADDR", "must be HOST:PORT with an IP address, e.g. 127.0.0.1:8080"))?;
+
+        let (jwt_secret, jwt_secret_ephemeral) = match get("JWT_SECRET") {
+            Some(s) if s.len() >= MIN_JWT_SECRET_BYTES => (Secret::new(s), false),
+            Some(_) if app_env == AppEnv::Production => {
+                return Err(err(
+                    "JWT_SECRET",
+                    format!("is shorter than {MIN_JWT_SECRET_BYTES} bytes; set a long random value (e.g. `openssl rand -base64 48`)"),
+                ))
+            }
+            None if app_env == AppEnv::Production => {
+                return Err(err(
+                    "JWT_SECRET",
+                    format!("is required when APP_ENV=production; set at least {MIN_JWT_SECRET_BYTES} random bytes (e.g. `openssl rand -base64 48`)"),
+                ))
+            }
+            _ => (Secret::new(random_secret()), true),
+        };
+
+        let cors_allowed_origins = get("CORS_ALLOWED_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let default_pool = match database.backend() {
+            crate::db::Backend::Sqlite => 8,
+            crate::db::Backend::Postgres => 16,
+        };
+        Ok(Self {
+            database,
+            bind_addr,
+            app_env,
+            jwt_secret,
+            jwt_secret_ephemeral,
+            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "telework-registry".into()),
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "telework-registry-api".into()),
+            access_token_ttl: Duration::from_secs(number(&get, "ACCESS_TOKEN_TTL_SECS", 900, 30, 86_400)?),
+            refresh_token_ttl: Duration::from_secs(
+                number(&get, "REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)? * 86_400,
+            ),
+            cors_allowed_origins,
+            auth_rate_limit_per_minute: number(&get, "AUTH_RATE_LIMIT_PER_MINUTE", 10, 1, 1_000_000)? as u32,
+            pool: PoolOptions {
+                max_size: number(&get, "DATABASE_POOL_SIZE", default_pool, 1, 512)? as u32,
+                timeout: Duration::from_millis(number(&get, "DATABASE_POOL_TIMEOUT_MS", 5_000, 50, 120_000)?),
+            },
+            workers: number(&get, "WORKERS", default_workers(), 1, 256)? as usize,
+            password_cost: PasswordCost::DEFAULT,
+            public_cache_refresh: Duration::from_millis(250),
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == AppEnv::Production
+    }
+}
+
+fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    match get(variable) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(err(variable, format!("must be a whole number from {min} to {max}, got `{raw}`"))),
+        },
+    }
+}
+
+fn default_workers() -> u64 {
+    std::thread::available_parallelism().map_or(2, |n| n.get() as u64)
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 48];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_development_on_sqlite() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.app_env, AppEnv::Development);
+        assert_eq!(c.database, DbTarget::Sqlite("data/telework-registry.db".into()));
+        assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
+        assert!(c.jwt_secret_ephemeral);
+        assert!(c.jwt_secret.expose().len() >= MIN_JWT_SECRET_BYTES);
+    }
+
+    #[test]
+    fn production_requires_a_long_secret() {
+        let e = config(&[("APP_ENV", "production")]).unwrap_err();
+        assert_eq!(e.variable, "JWT_SECRET");
+        let e = config(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]).unwrap_err();
+        assert_eq!(e.variable, "JWT_SECRET");
+        let long = "x".repeat(32);
+        let c = config(&[("APP_ENV", "production"), ("JWT_SECRET", &long)]).unwrap();
+        assert!(!c.jwt_secret_ephemeral);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        assert_eq!(config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable, "DATABASE_URL");
+        assert_eq!(config(&[("BIND_ADDR", "nope")]).unwrap_err().variable, "BIND_ADDR");
+        assert_eq!(
+            config(&[("AUTH_RATE_LIMIT_PER_MINUTE", "0")]).unwrap_err().variable,
+            "AUTH_RATE_LIMIT_PER_MINUTE"
+        );
+        assert_eq!(config(&[("APP_ENV", "staging")]).unwrap_err().variable, "APP_ENV");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("hunter2-hunter2");
+        assert!(!format!("{s:?} {s}").contains("hunter2"));
+        let c = config(&[("JWT_SECRET", "a-very-long-secret-value-of-40-bytes-xx")]).unwrap();
+        assert!(!format!("{c:?}").contains("a-very-long-secret"));
+    }
+
+    #[test]
+    fn cors_origins_are_split_and_trimmed() {
+        let c = config(&[("CORS_ALLOWED_ORIGINS", "https://a.example/, https://b.example")]).unwrap();
+        assert_eq!(c.cors_allowed_origins, vec!["https://a.example", "https://b.example"]);
+    }
+}

@@ -1,0 +1,293 @@
+//! The database: one connection enum over SQLite and PostgreSQL, an r2d2 pool that picks the
+//! backend from the URL scheme, embedded migrations per backend, and the one helper that runs
+//! queries off the async workers.
+
+pub mod accounts;
+pub mod public;
+pub mod schema;
+
+use crate::error::{ApiError, ApiResult};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::path::Path;
+use std::time::Duration;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever backend the URL named.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(diesel::SqliteConnection),
+    Pg(diesel::PgConnection),
+}
+
+/// Which backend a connection talks to, for the few queries that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Sqlite(_) => Backend::Sqlite,
+            DbConn::Pg(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTarget {
+    /// A file path for SQLite.
+    Sqlite(String),
+    /// A `postgres://` URL.
+    Postgres(String),
+}
+
+impl DbTarget {
+    /// Chooses the backend from the URL scheme: `sqlite://path`, `sqlite:path` or a plain path
+    /// for SQLite; `postgres://` or `postgresql://` for PostgreSQL. Anything else is refused.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("DATABASE_URL is empty".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                return Err("DATABASE_URL names no SQLite file after `sqlite://`".into());
+            }
+            return Ok(Self::Sqlite(path.to_owned()));
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            return Err(format!(
+                "DATABASE_URL has the unsupported scheme `{scheme}://`; use `sqlite://PATH`, a plain file path, or `postgres://USER@HOST/DB`"
+            ));
+        }
+        Ok(Self::Sqlite(url.to_owned()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The URL with any password replaced, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{path}"),
+            Self::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Failure to open or check a connection.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    #[error(transparent)]
+    Connect(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// The r2d2 manager: opens the backend the target names, never "try each backend".
+#[derive(Debug, Clone)]
+pub struct Manager {
+    target: DbTarget,
+}
+
+/// Per-connection SQLite settings. WAL is set once before the pool is built.
+const SQLITE_CONNECTION_PRAGMAS: &str =
+    "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnError;
+
+    fn connect(&self) -> Result<DbConn, ConnError> {
+        match &self.target {
+            DbTarget::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(path)?;
+                conn.batch_execute(SQLITE_CONNECTION_PRAGMAS)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            DbTarget::Postgres(url) => Ok(DbConn::Pg(diesel::PgConnection::establish(url)?)),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+        Ok(conn.ping()?)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Pool settings from the configuration.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    pub timeout: Duration,
+}
+
+/// Opens the pool. For SQLite, creates the file's folder and switches the file to WAL first.
+/// The pool starts empty, so a server can start while PostgreSQL is still coming up.
+pub fn connect(target: &DbTarget, opts: &PoolOptions) -> Result<Pool, String> {
+    if let DbTarget::Sqlite(path) = target {
+        prepare_sqlite_file(path)?;
+    }
+    Ok(r2d2::Pool::builder()
+        .max_size(opts.max_size)
+        .min_idle(Some(0))
+        .connection_timeout(opts.timeout)
+        .test_on_check_out(false)
+        .build_unchecked(Manager {
+            target: target.clone(),
+        }))
+}
+
+fn prepare_sqlite_file(path: &str) -> Result<(), String> {
+    let in_memory = path == ":memory:" || path.contains("mode=memory");
+    if !in_memory {
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
+        }
+    }
+    let mut conn = diesel::SqliteConnection::establish(path)
+        .map_err(|e| format!("cannot open the SQLite database {path}: {e}"))?;
+    conn.batch_execute("PRAGMA journal_mode = WAL;")
+        .map_err(|e| format!("cannot switch {path} to WAL: {e}"))?;
+    Ok(())
+}
+
+/// Applies every pending migration of the connection's backend; returns how many ran.
+pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
+    let ran = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    ran.map_err(|e| format!("migration failed: {e}"))
+}
+
+/// Runs `f` with a pooled connection on actix's blocking thread pool, so diesel never blocks
+/// an async worker. Pool exhaustion or an unreachable database becomes a 503 problem.
+pub async fn run<T, F>(pool: &Pool, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// Runs `f` in one transaction: everything it writes commits together or not at all.
+pub fn transaction<T, F>(conn: &mut DbConn, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut DbConn) -> ApiResult<T>,
+{
+    conn.transaction::<T, TxError, _>(|conn| f(conn).map_err(TxError::Api))
+        .map_err(|e| match e {
+            TxError::Api(api) => api,
+            TxError::Db(db) => ApiError::from(db),
+        })
+}
+
+enum TxError {
+    Api(ApiError),
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(err: diesel::result::Error) -> Self {
+        TxError::Db(err)
+    }
+}
+
+/// The current time, truncated to microseconds so that it round-trips exactly through both
+/// backends (cursors compare stored times for equality).
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A stored UTC time as a zoned time for API types.
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(t, Utc)
+}
+
+/// A new time-ordered id.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_is_chosen_by_scheme() {
+        assert_eq!(DbTarget::parse("sqlite://data/x.db").unwrap(), DbTarget::Sqlite("data/x.db".into()));
+        assert_eq!(DbTarget::parse("data/x.db").unwrap(), DbTarget::Sqlite("data/x.db".into()));
+        assert_eq!(
+            DbTarget::parse("postgresql://u@h/db").unwrap(),
+            DbTarget::Postgres("postgresql://u@h/db".into())
+        );
+        let err = DbTarget::parse("mysql://root@localhost/x").unwrap_err();
+        assert!(err.contains("mysql://") && err.contains("DATABASE_URL"), "{err}");
+        assert!(DbTarget::parse("  ").is_err());
+    }
+
+    #[test]
+    fn password_is_redacted() {
+        let t = DbTarget::parse("postgres://app:s3cret@db:5432/reg").unwrap();
+        assert_eq!(t.redacted(), "postgres://app:***@db:5432/reg");
+    }
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+}

@@ -1,0 +1,121 @@
+//! Table definitions, written by hand so they use only types both backends share:
+//! ids as text, times as `Timestamp` holding UTC, enums as text.
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        kind -> Nullable<Text>,
+        display_name -> Text,
+        legal_name -> Nullable<Text>,
+        name_kana -> Nullable<Text>,
+        industry -> Nullable<Text>,
+        prefecture -> Nullable<Text>,
+        employee_band -> Nullable<Text>,
+        website -> Nullable<Text>,
+        corporate_number -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        token_version -> BigInt,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        account_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        slug -> Text,
+        title -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        registration_opens_at -> Timestamp,
+        registration_closes_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> Text,
+        account_id -> Text,
+        campaign_id -> Text,
+        category_mask -> Integer,
+        title -> Text,
+        description -> Text,
+        organizer_name -> Text,
+        starts_on -> Nullable<Date>,
+        ends_on -> Nullable<Date>,
+        format -> Nullable<Text>,
+        prefecture -> Nullable<Text>,
+        url -> Nullable<Text>,
+        owner_kind -> Text,
+        owner_industry -> Nullable<Text>,
+        search_text -> Text,
+        status -> Text,
+        version -> BigInt,
+        pending_revision -> Nullable<Text>,
+        queued_at -> Nullable<Timestamp>,
+        submitted_at -> Nullable<Timestamp>,
+        approved_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        rejection_reason_code -> Nullable<Text>,
+        rejection_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        activity_id -> Nullable<Text>,
+        subject_account_id -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        reason_code -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        waited_seconds -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    public_state (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
+
+diesel::joinable!(activities -> accounts (account_id));
+diesel::joinable!(activities -> campaigns (campaign_id));
+diesel::joinable!(refresh_tokens -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    refresh_tokens,
+    campaigns,
+    activities,
+    audit_events,
+    public_state,
+);

@@ -1,0 +1,82 @@
+//! Text rules shared by every field: trimming, character counts (not bytes), control
+//! characters, and the normalisation used for search.
+
+use crate::error::FieldError;
+use unicode_normalization::UnicodeNormalization;
+
+/// Whether newlines may appear in a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    Single,
+    Multi,
+}
+
+/// Trims `value` and checks its length in Unicode characters and its characters.
+pub fn clean(field: &str, value: &str, max_chars: usize, lines: Lines) -> Result<String, FieldError> {
+    let trimmed = value.trim();
+    if let Some(bad) = trimmed.chars().find(|&c| is_forbidden(c, lines)) {
+        let what = if matches!(bad, '\n' | '\r') {
+            "must be a single line".to_owned()
+        } else {
+            format!("must not contain the control character U+{:04X}", bad as u32)
+        };
+        return Err(FieldError::new(field, "invalid_characters", what));
+    }
+    let count = trimmed.chars().count();
+    if count == 0 {
+        return Err(FieldError::new(field, "required", "must not be empty"));
+    }
+    if count > max_chars {
+        return Err(FieldError::new(
+            field,
+            "too_long",
+            format!("must be at most {max_chars} characters (got {count})"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn is_forbidden(c: char, lines: Lines) -> bool {
+    match c {
+        '\n' | '\r' => lines == Lines::Single,
+        // Unicode "Cc" controls, plus the line/paragraph separators and bidi overrides that
+        // can disguise text.
+        c if c.is_control() => true,
+        '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
+        _ => false,
+    }
+}
+
+/// The form used for matching: NFKC (full-width ASCII and half-width katakana become their
+/// ordinary forms) then lower case. Stored text keeps the form it was entered in.
+pub fn search_form(s: &str) -> String {
+    s.nfkc().flat_map(char::to_lowercase).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_counts_characters_not_bytes() {
+        assert_eq!(clean("t", "  テレワーク  ", 5, Lines::Single).unwrap(), "テレワーク");
+        let e = clean("t", "テレワーク月間", 5, Lines::Single).unwrap_err();
+        assert_eq!(e.code, "too_long");
+        assert_eq!(clean("t", "   ", 5, Lines::Single).unwrap_err().code, "required");
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_newlines_allowed_where_multiline() {
+        assert_eq!(clean("t", "a\u{0007}b", 9, Lines::Multi).unwrap_err().code, "invalid_characters");
+        assert_eq!(clean("t", "a\nb", 9, Lines::Single).unwrap_err().code, "invalid_characters");
+        assert_eq!(clean("d", "一行目\n二行目", 9, Lines::Multi).unwrap(), "一行目\n二行目");
+        assert_eq!(clean("t", "a\u{202E}b", 9, Lines::Multi).unwrap_err().code, "invalid_characters");
+    }
+
+    #[test]
+    fn search_form_folds_width_and_case() {
+        assert_eq!(search_form("ＤＸ推進"), "dx推進");
+        assert_eq!(search_form("ｄｘ"), search_form("DX"));
+        assert_eq!(search_form("ﾃﾚﾜｰｸ"), "テレワーク");
+    }
+}

@@ -1,0 +1,374 @@
+//! The one error type of the API and its RFC 9457 `application/problem+json` wire shape.
+//!
+//! Every failure, including actix's own extractor errors, unknown routes and database faults,
+//! becomes an [`ApiError`] with a stable snake_case `code`. A 5xx logs its cause and sends a
+//! generic body.
+
+use actix_web::http::header::{HeaderName, HeaderValue, ALLOW, RETRY_AFTER};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field of a request, as listed in a `validation_failed` problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field or parameter at fault, e.g. `title` or `profile.prefecture`.
+    pub field: String,
+    /// A stable machine code, e.g. `too_long`, `required`, `invalid_format`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The body of every error response (RFC 9457).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem: `/problems/{code}`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The HTTP reason phrase of `status`.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+    /// A stable machine code such as `validation_failed`, `version_conflict`, `not_found`.
+    pub code: String,
+    /// For `validation_failed`: every invalid field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For `version_conflict` and `invalid_transition`: the resource as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<Value>,
+}
+
+/// An error answered as a problem+json response.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    errors: Vec<FieldError>,
+    current: Option<Value>,
+    headers: Vec<(HeaderName, String)>,
+    /// Logged for server errors, never sent.
+    cause: Option<String>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            current: None,
+            headers: Vec::new(),
+            cause: None,
+        }
+    }
+
+    /// 400 `validation_failed` listing every invalid field.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("`{}` is invalid: {}", one.field, one.message),
+            _ => format!("{} fields are invalid", errors.len()),
+        };
+        let mut err = Self::new(StatusCode::BAD_REQUEST, "validation_failed", detail);
+        err.errors = errors;
+        err
+    }
+
+    /// 400 `validation_failed` for a single field.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+            .with_header(actix_web::http::header::WWW_AUTHENTICATE, "Bearer")
+    }
+
+    /// The one answer to a failed login, whether or not the email exists.
+    pub fn invalid_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "The email or password is wrong.",
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", detail)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+
+    pub fn method_not_allowed(allow: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("This resource allows {allow}."),
+        )
+        .with_header(ALLOW, allow)
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The request body exceeds {limit} bytes."),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "The request body must be application/json.",
+        )
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("Too many attempts from this address; retry in {retry_after_secs} s."),
+        )
+        .with_header(RETRY_AFTER, &retry_after_secs.to_string())
+    }
+
+    /// 503: the database cannot answer now; the client may retry.
+    pub fn unavailable(cause: impl Into<String>) -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "The service cannot reach its database right now; retry shortly.",
+        )
+        .with_header(RETRY_AFTER, "1");
+        err.cause = Some(cause.into());
+        err
+    }
+
+    /// 500 with a generic body; the cause goes to the log only.
+    pub fn internal(cause: impl Into<String>) -> Self {
+        let mut err = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side; it has been logged.",
+        );
+        err.cause = Some(cause.into());
+        err
+    }
+
+    /// Attaches the current state of the resource (for conflicts).
+    pub fn with_current(mut self, current: impl Serialize) -> Self {
+        self.current = serde_json::to_value(current).ok();
+        self
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
+    /// The wire body of this error.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_: format!("/problems/{}", self.code),
+            title: self
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+            current: self.current.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(cause) = &self.cause {
+            if self.status.is_server_error() {
+                log::error!("{} {}: {}", self.status.as_u16(), self.code, cause);
+            }
+        }
+        let mut res = HttpResponse::build(self.status);
+        res.content_type(PROBLEM_JSON);
+        for (name, value) in &self.headers {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                res.insert_header((name.clone(), value));
+            }
+        }
+        res.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &err {
+            Error::NotFound => Self::not_found("No such resource."),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::conflict(
+                "already_exists",
+                format!("A resource with the same unique value exists ({}).", info.message()),
+            ),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Self::unavailable(err.to_string())
+            }
+            Error::DatabaseError(_, info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("database is busy") =>
+            {
+                Self::unavailable(err.to_string())
+            }
+            _ => Self::internal(err.to_string()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for ApiError {
+    fn from(err: r2d2::Error) -> Self {
+        Self::unavailable(format!("database pool: {err}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        Self::internal(format!("blocking task: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+    use serde_json::json;
+
+    async fn body_of(err: ApiError) -> (StatusCode, String, Value) {
+        let res = err.error_response();
+        let ctype = res.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+        let status = res.status();
+        let bytes = to_bytes(res.into_body()).await.unwrap();
+        (status, ctype, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[actix_web::test]
+    async fn validation_problem_has_exact_shape() {
+        let (status, ctype, body) = body_of(ApiError::field("title", "too_long", "at most 80 characters")).await;
+        assert_eq!(status, 400);
+        assert_eq!(ctype, PROBLEM_JSON);
+        assert_eq!(
+            body,
+            json!({
+                "type": "/problems/validation_failed",
+                "title": "Bad Request",
+                "status": 400,
+                "detail": "`title` is invalid: at most 80 characters",
+                "code": "validation_failed",
+                "errors": [{"field": "title", "code": "too_long", "message": "at most 80 characters"}]
+            })
+        );
+    }
+
+    #[actix_web::test]
+    async fn internal_error_hides_its_cause() {
+        let (status, _, body) = body_of(ApiError::internal("secret stack detail")).await;
+        assert_eq!(status, 500);
+        assert_eq!(
+            body,
+            json!({
+                "type": "/problems/internal_error",
+                "title": "Internal Server Error",
+                "status": 500,
+                "detail": "Something went wrong on our side; it has been logged.",
+                "code": "internal_error"
+            })
+        );
+    }
+
+    #[actix_web::test]
+    async fn conflict_carries_current_state() {
+        let err = ApiError::conflict("version_conflict", "stale").with_current(json!({"version": 3}));
+        let (status, _, body) = body_of(err).await;
+        assert_eq!(status, 409);
+        assert_eq!(
+            body,
+            json!({
+                "type": "/problems/version_conflict",
+                "title": "Conflict",
+                "status": 409,
+                "detail": "stale",
+                "code": "version_conflict",
+                "current": {"version": 3}
+            })
+        );
+    }
+
+    #[actix_web::test]
+    async fn rate_limited_sets_retry_after() {
+        let res = ApiError::rate_limited(42).error_response();
+        assert_eq!(res.status(), 429);
+        assert_eq!(res.headers().get(RETRY_AFTER).unwrap(), "42");
+    }
+
+    #[test]
+    fn diesel_errors_map_to_stable_codes() {
+        assert_eq!(ApiError::from(diesel::result::Error::NotFound).code(), "not_found");
+        assert_eq!(ApiError::from(diesel::result::Error::RollbackTransaction).code(), "internal_error");
+    }
+}

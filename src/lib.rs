@@ -1,0 +1,17 @@
+//! telework-registry: the JSON API behind Japan's Telework Month registry.
+//!
+//! Registrants submit activities, moderators work an approval queue, and a public listing
+//! serves approved activities to any front end. See `README.md` for running it.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod openapi;
+pub mod public_cache;
+pub mod server;
+pub mod state;

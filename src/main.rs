@@ -1,0 +1,57 @@
+//! Thin entry point: command line → configuration → logging → the chosen command.
+
+use clap::Parser;
+use std::io::Read;
+use std::process::ExitCode;
+use telework_registry::cli::{Cli, Command};
+use telework_registry::config::Config;
+use telework_registry::{db, openapi, server};
+
+fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", openapi::spec_json());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("configuration error: {e}")),
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => actix_web::rt::System::new().block_on(server::serve(config)),
+        Command::Migrate => server::open_and_migrate(&config).map(|_| println!("migrations are up to date")),
+        Command::Openapi => unreachable!("handled above"),
+        Command::CreateAdmin { email, display_name } => read_password()
+            .and_then(|password| {
+                let pool = server::open_and_migrate(&config)?;
+                let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
+                let hasher = telework_registry::auth::password::Hasher::new(config.password_cost);
+                db::accounts::create_admin(&mut conn, &hasher, &email, &password, &display_name)
+            })
+            .map(|id| println!("created admin {email} ({id})")),
+        Command::SeedDemo { .. } => Err("seed-demo arrives with activities".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn read_password() -> Result<String, String> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = input.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        return Err("no password on standard input (pipe it in: `echo … | telework-registry create-admin --email E`)".into());
+    }
+    Ok(password)
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}

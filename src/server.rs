@@ -1,0 +1,46 @@
+//! Starting the HTTP server: database first, then the workers; graceful stop on SIGTERM or
+//! SIGINT (in-flight requests finish).
+
+use crate::app;
+use crate::config::Config;
+use crate::db;
+use crate::state::AppState;
+use actix_web::{web, HttpServer};
+use std::time::Duration;
+
+/// Opens the pool, runs the migrations and serves until a shutdown signal.
+pub async fn serve(config: Config) -> Result<(), String> {
+    if config.jwt_secret_ephemeral {
+        log::warn!(
+            "JWT_SECRET is not set: using a random secret for this process; tokens will not survive a restart (set JWT_SECRET in production)"
+        );
+    }
+    let pool = open_and_migrate(&config)?;
+    let addr = config.bind_addr;
+    let workers = config.workers;
+    let state = web::Data::new(AppState::new(config, pool));
+    let server = HttpServer::new(move || app::build(state.clone()))
+        .workers(workers)
+        .client_request_timeout(Duration::from_secs(10))
+        .client_disconnect_timeout(Duration::from_secs(2))
+        .keep_alive(Duration::from_secs(30))
+        .shutdown_timeout(30)
+        .bind(addr)
+        .map_err(|e| format!("cannot listen on {addr} (BIND_ADDR): {e}"))?;
+    log::info!("listening on http://{addr} — API docs at http://{addr}/docs/");
+    println!("telework-registry listening on http://{addr} — API docs at http://{addr}/docs/");
+    server.run().await.map_err(|e| format!("server error: {e}"))
+}
+
+/// Connects and applies pending migrations, so a fresh database is ready before requests.
+pub fn open_and_migrate(config: &Config) -> Result<db::Pool, String> {
+    let pool = db::connect(&config.database, &config.pool)?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot connect to {} (DATABASE_URL): {e}", config.database.redacted()))?;
+    let ran = db::migrate(&mut conn)?;
+    if ran > 0 {
+        log::info!("applied {ran} migration(s) to {}", config.database.redacted());
+    }
+    Ok(pool)
+}

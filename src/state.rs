@@ -1,0 +1,34 @@
+//! What every handler shares: the pool, the configuration and the per-process helpers.
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::Hasher;
+use crate::auth::rate_limit::RateLimiter;
+use crate::config::Config;
+use crate::db::Pool;
+use crate::public_cache::PublicCache;
+
+/// Shared application state, handed to handlers as `web::Data<AppState>`.
+#[derive(Debug)]
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Config,
+    pub jwt: JwtKeys,
+    pub hasher: Hasher,
+    pub auth_limiter: RateLimiter,
+    pub public: PublicCache,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: Pool) -> Self {
+        Self {
+            jwt: JwtKeys::from_config(&config),
+            hasher: Hasher::new(config.password_cost),
+            auth_limiter: RateLimiter::new(config.auth_rate_limit_per_minute),
+            public: PublicCache::new(config.public_cache_refresh),
+            pool,
+            config,
+        }
+    }
+}
+
+pub type State = actix_web::web::Data<AppState>;
