@@ -1,9 +1,21 @@
 //! HTTP only: handlers per resource, their DTOs and status codes. Every handler is
 //! registered with `.service()` inside a `utoipa_actix_web` scope, so it is in the spec.
 
+pub mod account;
+pub mod activities;
+pub mod activity;
+pub mod admin_accounts;
+pub mod admin_audit;
+pub mod atom;
+pub mod auth;
+pub mod campaigns;
 pub mod extract;
 pub mod health;
+pub mod me;
+pub mod moderation;
 pub mod page;
+pub mod public;
+pub mod reference;
 
 use crate::error::ApiError;
 use crate::openapi;
@@ -15,7 +27,45 @@ use utoipa_actix_web::scope;
 /// Registers every route: health at the root, the API under `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
-    cfg.service(scope("/api/v1"));
+    cfg.service(
+        scope("/api/v1")
+            .service(auth::register)
+            .service(auth::login)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(me::get_me)
+            .service(me::patch_me)
+            .service(me::change_password)
+            .service(reference::categories)
+            .service(reference::prefectures)
+            .service(reference::industries)
+            .service(admin_accounts::list)
+            .service(admin_accounts::create)
+            .service(admin_accounts::update)
+            .service(admin_audit::list)
+            .service(campaigns::list)
+            .service(campaigns::create)
+            .service(campaigns::update)
+            .service(activities::create)
+            .service(activities::list)
+            .service(activities::get_one)
+            .service(activities::edit)
+            .service(activities::remove)
+            .service(activities::submit)
+            .service(activities::withdraw)
+            .service(activities::history)
+            .service(moderation::queue)
+            .service(moderation::get_one)
+            .service(moderation::reasons)
+            .service(moderation::approve)
+            .service(moderation::reject)
+            .service(moderation::unpublish)
+            .service(moderation::stats)
+            .service(public::list)
+            .service(public::get_one)
+            .service(public::stats)
+            .service(public::feed),
+    );
 }
 
 /// Answers requests no route took: 405 with `Allow` when the path exists under another

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T: ToSchema> {
+pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
@@ -66,7 +66,7 @@ pub fn params(limit_raw: Option<&str>, cursor_raw: Option<&str>) -> Result<(i64,
 }
 
 /// Cuts a list fetched with `limit + 1` rows into a page and the cursor of its last item.
-pub fn finish<R, T: ToSchema>(
+pub fn finish<R, T>(
     mut rows: Vec<R>,
     limit: i64,
     key: impl Fn(&R) -> Cursor,

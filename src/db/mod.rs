@@ -3,8 +3,13 @@
 //! queries off the async workers.
 
 pub mod accounts;
+pub mod activities;
+pub mod campaigns;
+pub mod workflow;
+pub mod audit;
 pub mod public;
 pub mod schema;
+pub mod tokens;
 
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};

@@ -20,3 +20,153 @@ pub fn bump(conn: &mut DbConn) -> ApiResult<()> {
         .execute(conn)?;
     Ok(())
 }
+
+use super::schema::{activities, campaigns};
+use crate::api::page::Cursor;
+use chrono::{NaiveDate, NaiveDateTime};
+
+/// Exactly the columns of the public view: nothing private can be selected by accident.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = activities)]
+pub struct PublicRow {
+    pub id: String,
+    /// Mapped to the campaign's slug; never sent as is.
+    pub campaign_id: String,
+    pub category_mask: i32,
+    pub title: String,
+    pub description: String,
+    pub organizer_name: String,
+    pub owner_kind: String,
+    pub owner_industry: Option<String>,
+    pub prefecture: Option<String>,
+    pub format: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub url: Option<String>,
+    pub approved_at: Option<NaiveDateTime>,
+}
+
+/// Filters of the public listing (already validated).
+#[derive(Debug, Default, Clone)]
+pub struct PublicFilter {
+    pub campaign_id: Option<String>,
+    /// Any of these category bits.
+    pub category_bits: Option<i32>,
+    pub prefecture: Option<String>,
+    pub kind: Option<String>,
+    pub format: Option<String>,
+    /// The query in search form (NFKC, lower case).
+    pub q: Option<String>,
+}
+
+macro_rules! filtered {
+    ($f:expr) => {{
+        let f = $f;
+        let mut q = activities::table
+            .filter(activities::status.eq("approved"))
+            .into_boxed();
+        if let Some(c) = &f.campaign_id {
+            q = q.filter(activities::campaign_id.eq(c.clone()));
+        }
+        if let Some(bits) = f.category_bits {
+            if bits != 7 {
+                q = q.filter(super::activities::mask_and(bits).ne(0));
+            }
+        }
+        if let Some(p) = &f.prefecture {
+            q = q.filter(activities::prefecture.eq(p.clone()));
+        }
+        if let Some(k) = &f.kind {
+            q = q.filter(activities::owner_kind.eq(k.clone()));
+        }
+        if let Some(fmt) = &f.format {
+            q = q.filter(activities::format.eq(fmt.clone()));
+        }
+        if let Some(text) = &f.q {
+            q = q.filter(activities::search_text.like(format!("%{}%", super::like_escape(text))).escape('\\'));
+        }
+        q
+    }};
+}
+
+/// One page of approved activities, newest approval first, with their campaign slugs.
+pub fn list(conn: &mut DbConn, f: &PublicFilter, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<(PublicRow, String)>> {
+    let mut q = filtered!(f);
+    if let Some(c) = cursor {
+        q = q.filter(
+            activities::approved_at
+                .lt(c.at)
+                .or(activities::approved_at.eq(c.at).and(activities::id.lt(c.id.clone()))),
+        );
+    }
+    let rows: Vec<PublicRow> = q
+        .select(PublicRow::as_select())
+        .order((activities::approved_at.desc(), activities::id.desc()))
+        .limit(limit + 1)
+        .load(conn)?;
+    with_slugs(conn, rows)
+}
+
+/// How many approved activities match.
+pub fn count(conn: &mut DbConn, f: &PublicFilter) -> ApiResult<i64> {
+    Ok(filtered!(f).count().get_result(conn)?)
+}
+
+/// One approved activity.
+pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<Option<(PublicRow, String)>> {
+    let row: Option<PublicRow> = activities::table
+        .filter(activities::id.eq(id))
+        .filter(activities::status.eq("approved"))
+        .select(PublicRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(with_slugs(conn, row.into_iter().collect())?.pop())
+}
+
+fn with_slugs(conn: &mut DbConn, rows: Vec<PublicRow>) -> ApiResult<Vec<(PublicRow, String)>> {
+    let slugs = campaign_slugs(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let slug = slugs.get(&r.campaign_id).cloned().unwrap_or_default();
+            (r, slug)
+        })
+        .collect())
+}
+
+/// Approved counts grouped by campaign, categories, kind, prefecture and industry.
+pub type StatGroup = (String, i32, String, Option<String>, Option<String>, i64);
+
+pub fn stat_groups(conn: &mut DbConn) -> ApiResult<Vec<StatGroup>> {
+    let groups: Vec<(String, i32, String, Option<String>, Option<String>, i64)> = activities::table
+        .filter(activities::status.eq("approved"))
+        .group_by((
+            activities::campaign_id,
+            activities::category_mask,
+            activities::owner_kind,
+            activities::prefecture,
+            activities::owner_industry,
+        ))
+        .select((
+            activities::campaign_id,
+            activities::category_mask,
+            activities::owner_kind,
+            activities::prefecture,
+            activities::owner_industry,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let slugs = campaign_slugs(conn)?;
+    Ok(groups
+        .into_iter()
+        .map(|(c, m, k, p, i, n)| (slugs.get(&c).cloned().unwrap_or_default(), m, k, p, i, n))
+        .collect())
+}
+
+fn campaign_slugs(conn: &mut DbConn) -> ApiResult<std::collections::HashMap<String, String>> {
+    Ok(campaigns::table
+        .select((campaigns::id, campaigns::slug))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -1,0 +1,110 @@
+//! The account as clients see it (owner and admin views), and its input shapes.
+
+use crate::api::extract::nullable;
+use crate::auth::Role;
+use crate::db::accounts::AccountRow;
+use crate::db::utc;
+use crate::domain::account::ProfileInput;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An account with its profile. Only its owner and admins see this (it holds contact data).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountOut {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    /// `organization` or `individual`; `null` for staff accounts.
+    pub kind: Option<String>,
+    pub display_name: String,
+    pub legal_name: Option<String>,
+    pub name_kana: Option<String>,
+    /// JSIC major division letter A–T.
+    pub industry: Option<String>,
+    /// JIS X 0401 code "01"–"47".
+    pub prefecture: Option<String>,
+    pub employee_band: Option<String>,
+    pub website: Option<String>,
+    /// 法人番号, 13 digits.
+    pub corporate_number: Option<String>,
+    pub contact_name: Option<String>,
+    pub phone: Option<String>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<AccountRow> for AccountOut {
+    fn from(a: AccountRow) -> Self {
+        Self {
+            role: Role::parse(&a.role).unwrap_or(Role::Registrant),
+            disabled: a.disabled_at.is_some(),
+            created_at: utc(a.created_at),
+            updated_at: utc(a.updated_at),
+            id: a.id,
+            email: a.email,
+            kind: a.kind,
+            display_name: a.display_name,
+            legal_name: a.legal_name,
+            name_kana: a.name_kana,
+            industry: a.industry,
+            prefecture: a.prefecture,
+            employee_band: a.employee_band,
+            website: a.website,
+            corporate_number: a.corporate_number,
+            contact_name: a.contact_name,
+            phone: a.phone,
+        }
+    }
+}
+
+/// Profile fields a registrant may set; `null` clears a field.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFields {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub legal_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub name_kana: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, pattern = "^[A-T]$")]
+    pub industry: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, pattern = "^(0[1-9]|[1-3][0-9]|4[0-7])$")]
+    pub prefecture: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub employee_band: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub website: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{13}$")]
+    pub corporate_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 100)]
+    pub contact_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+}
+
+impl From<ProfileFields> for ProfileInput {
+    fn from(p: ProfileFields) -> Self {
+        Self {
+            legal_name: p.legal_name,
+            name_kana: p.name_kana,
+            industry: p.industry,
+            prefecture: p.prefecture,
+            employee_band: p.employee_band,
+            website: p.website,
+            corporate_number: p.corporate_number,
+            contact_name: p.contact_name,
+            phone: p.phone,
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! A registrant's own activities: create drafts, list, read, edit, delete drafts, submit,
+//! withdraw, and read the history. Other registrants' activities are 404s.
+
+use crate::api::activity::{ActivityOut, ActivityPatch, NewActivity, QueueInfo, VersionBody};
+use crate::api::extract::{parse_id, Json, Query};
+use crate::api::page::{self, Cursor, Page};
+use crate::auth::{CurrentUser, Registrant, Role};
+use crate::db::activities::{self, ActivityRow, WithSlug};
+use crate::db::audit::{self, AuditEvent, AuditRow};
+use crate::db::workflow::{self, Outcome, Step};
+use crate::db::{self, campaigns, new_id, now, utc, DbConn};
+use crate::domain::activity as rules;
+use crate::domain::workflow::{Action, Status};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::State;
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// The owner's view, with the queue position when it waits for a moderator.
+pub fn owner_view(conn: &mut DbConn, item: WithSlug) -> ApiResult<ActivityOut> {
+    let queued = item.0.queued_at.map(|at| (at, item.0.id.clone()));
+    let mut out = ActivityOut::new(item);
+    if let Some((at, id)) = queued {
+        out.queue = Some(QueueInfo {
+            position: activities::queue_position(conn, at, &id)? + 1,
+            median_wait_seconds: median_wait(conn)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Median seconds from queue to decision over the last 30 days.
+pub fn median_wait(conn: &mut DbConn) -> ApiResult<Option<i64>> {
+    let since = now() - chrono::Duration::days(30);
+    let mut waits: Vec<i64> = audit::decisions_since(conn, since)?
+        .into_iter()
+        .filter_map(|(_, _, w)| w)
+        .collect();
+    if waits.is_empty() {
+        return Ok(None);
+    }
+    waits.sort_unstable();
+    Ok(Some(waits[waits.len() / 2]))
+}
+
+fn owner_json(item: &WithSlug) -> serde_json::Value {
+    serde_json::to_value(ActivityOut::new(item.clone())).unwrap_or_default()
+}
+
+/// Loads an activity the caller owns; anyone else's is "not found".
+fn load_own(conn: &mut DbConn, id: &str, owner: &str) -> ApiResult<WithSlug> {
+    let item = activities::find(conn, id)?;
+    if item.0.account_id != owner {
+        return Err(ApiError::not_found("No such activity."));
+    }
+    Ok(item)
+}
+
+/// Create a draft activity.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    request_body = NewActivity,
+    responses(
+        (status = 201, body = ActivityOut),
+        (status = 403, description = "Not a registrant", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/activities")]
+pub async fn create(state: State, user: Registrant, body: Json<NewActivity>) -> ApiResult<HttpResponse> {
+    let user = user.0;
+    let (slug, input) = body.0.text_input();
+    let out = db::run(&state.pool, move |conn| {
+        let campaign = campaigns::by_slug(conn, &slug)
+            .map_err(|_| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`")))?;
+        let text = rules::build(None, input, &user.display_name).map_err(ApiError::validation)?;
+        let at = now();
+        let row = ActivityRow {
+            id: new_id(),
+            account_id: user.id.clone(),
+            campaign_id: campaign.id,
+            category_mask: text.category_mask,
+            search_text: text.search_text(),
+            title: text.title,
+            description: text.description,
+            organizer_name: text.organizer_name,
+            starts_on: text.starts_on,
+            ends_on: text.ends_on,
+            format: text.format,
+            prefecture: text.prefecture,
+            url: text.url,
+            owner_kind: user.kind.clone().unwrap_or_else(|| "individual".into()),
+            owner_industry: user.industry.clone(),
+            status: Status::Draft.as_str().into(),
+            version: 1,
+            pending_revision: None,
+            queued_at: None,
+            submitted_at: None,
+            approved_at: None,
+            decided_at: None,
+            rejection_reason_code: None,
+            rejection_reason: None,
+            created_at: at,
+            updated_at: at,
+        };
+        let id = row.id.clone();
+        db::transaction(conn, |conn| {
+            activities::insert(conn, &row)?;
+            AuditEvent::created(&id, &user).insert(conn)
+        })?;
+        Ok(ActivityOut::new(activities::find(conn, &id)?))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OwnListQuery {
+    /// Only activities in this status.
+    #[param(value_type = Option<Status>)]
+    pub status: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// Own activities in any status, newest first.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(OwnListQuery),
+    responses(
+        (status = 200, body = Page<ActivityOut>),
+        (status = 403, description = "Not a registrant", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/activities")]
+pub async fn list(state: State, user: Registrant, query: Query<OwnListQuery>) -> ApiResult<HttpResponse> {
+    let q = query.0;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            ApiError::field("status", "invalid_choice", "must be draft, pending, approved, rejected, suspended or withdrawn")
+        })?),
+    };
+    let (limit, cursor) = page::params(q.limit.as_deref(), q.cursor.as_deref())?;
+    let rows = db::run(&state.pool, move |conn| activities::list_own(conn, &user.0.id, status, cursor.as_ref(), limit)).await?;
+    let page = page::finish(
+        rows,
+        limit,
+        |(a, _)| Cursor {
+            at: a.created_at,
+            id: a.id.clone(),
+        },
+        ActivityOut::new,
+    );
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One of own activities, with its queue position while it waits.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = ActivityOut),
+        (status = 403, description = "Not a registrant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such activity of yours", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/activities/{id}")]
+pub async fn get_one(state: State, user: Registrant, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = parse_id("id", &path)?;
+    let out = db::run(&state.pool, move |conn| {
+        let item = load_own(conn, &id, &user.0.id)?;
+        owner_view(conn, item)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Runs an owner's step and answers with the owner's view.
+async fn owner_step(state: &State, user: CurrentUser, id: String, step: Step) -> ApiResult<HttpResponse> {
+    let public_before_after = db::run(&state.pool, move |conn| {
+        let item = load_own(conn, &id, &user.id)?;
+        let was_public = workflow::row_is_public(&item.0);
+        match workflow::perform(conn, item, &user, step, &owner_json)? {
+            Outcome::Deleted => Ok((was_public, None)),
+            Outcome::Updated(item) => Ok((was_public, Some(owner_view(conn, *item)?))),
+        }
+    })
+    .await?;
+    let (was_public, out) = public_before_after;
+    if was_public {
+        state.public.invalidate();
+    }
+    Ok(match out {
+        Some(out) => HttpResponse::Ok().json(out),
+        None => HttpResponse::NoContent().finish(),
+    })
+}
+
+/// Edit an activity. Drafts, rejected, suspended and withdrawn ones change directly; a
+/// pending one stays pending; an approved one gets a pending revision (the public text stays
+/// until a moderator approves it).
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    request_body = ActivityPatch,
+    responses(
+        (status = 200, body = ActivityOut),
+        (status = 403, description = "Not a registrant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such activity of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`version_conflict` (with `current`)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[patch("/activities/{id}")]
+pub async fn edit(state: State, user: Registrant, path: web::Path<String>, body: Json<ActivityPatch>) -> ApiResult<HttpResponse> {
+    let id = parse_id("id", &path)?;
+    let (version, input) = body.0.text_input();
+    let step = Step {
+        action: Action::Edit,
+        version,
+        reason: None,
+        edit: Some(input),
+    };
+    owner_step(&state, user.0, id, step).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// The version the client saw.
+    #[param(value_type = i64)]
+    pub version: Option<String>,
+}
+
+/// Delete a draft (only drafts can be deleted; withdraw anything else).
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), DeleteQuery),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not a registrant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such activity of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` or `version_conflict`", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[delete("/activities/{id}")]
+pub async fn remove(state: State, user: Registrant, path: web::Path<String>, query: Query<DeleteQuery>) -> ApiResult<HttpResponse> {
+    let id = parse_id("id", &path)?;
+    let version = match query.0.version.as_deref().map(str::parse::<i64>) {
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return Err(ApiError::field("version", "invalid_type", "must be an integer")),
+        None => return Err(ApiError::field("version", "required", "pass the version you saw as ?version=N")),
+    };
+    let step = Step {
+        action: Action::Delete,
+        version,
+        reason: None,
+        edit: None,
+    };
+    owner_step(&state, user.0, id, step).await
+}
+
+/// Submit for approval (from draft, rejected, suspended or withdrawn), while the campaign's
+/// registration is open.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    request_body = VersionBody,
+    responses(
+        (status = 200, body = ActivityOut),
+        (status = 403, description = "Not a registrant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such activity of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` or `version_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`registration_closed`", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/activities/{id}/submit")]
+pub async fn submit(state: State, user: Registrant, path: web::Path<String>, body: Json<VersionBody>) -> ApiResult<HttpResponse> {
+    let id = parse_id("id", &path)?;
+    let step = Step {
+        action: Action::Submit,
+        version: body.0.version,
+        reason: None,
+        edit: None,
+    };
+    owner_step(&state, user.0, id, step).await
+}
+
+/// Withdraw (from any status but withdrawn); an approved activity leaves the public listing.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    request_body = VersionBody,
+    responses(
+        (status = 200, body = ActivityOut),
+        (status = 403, description = "Not a registrant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such activity of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` or `version_conflict`", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/activities/{id}/withdraw")]
+pub async fn withdraw(state: State, user: Registrant, path: web::Path<String>, body: Json<VersionBody>) -> ApiResult<HttpResponse> {
+    let id = parse_id("id", &path)?;
+    let step = Step {
+        action: Action::Withdraw,
+        version: body.0.version,
+        reason: None,
+        edit: None,
+    };
+    owner_step(&state, user.0, id, step).await
+}
+
+/// One audit event. Owners see the acting role but not which moderator acted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventOut {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub activity_id: Option<String>,
+    /// The account the event concerns (account events).
+    pub subject_account_id: Option<String>,
+    /// Hidden (`null`) from owners when a moderator or admin acted.
+    pub actor_id: Option<String>,
+    pub actor_role: String,
+    /// `create`, `edit`, `edit_revision`, `submit`, `withdraw`, `delete`, `approve`,
+    /// `reject`, `unpublish`, `approve_revision`, `reject_revision`, `account_*`.
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl AuditEventOut {
+    pub fn new(e: AuditRow, hide_staff: bool) -> Self {
+        let staff = Role::parse(&e.actor_role).is_some_and(Role::is_staff);
+        Self {
+            id: e.id,
+            activity_id: e.activity_id,
+            subject_account_id: e.subject_account_id,
+            actor_id: if hide_staff && staff { None } else { e.actor_id },
+            actor_role: e.actor_role,
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            reason_code: e.reason_code,
+            reason: e.reason,
+            created_at: utc(e.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// The audit events of an activity, oldest first (owner or moderator).
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), PageQuery),
+    responses(
+        (status = 200, body = Page<AuditEventOut>),
+        (status = 404, description = "No such activity of yours", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/activities/{id}/history")]
+pub async fn history(state: State, user: CurrentUser, path: web::Path<String>, query: Query<PageQuery>) -> ApiResult<HttpResponse> {
+    let id = parse_id("id", &path)?;
+    let (limit, cursor) = page::params(query.0.limit.as_deref(), query.0.cursor.as_deref())?;
+    let staff = user.role.is_staff();
+    let rows = db::run(&state.pool, move |conn| {
+        let (activity, _) = activities::find(conn, &id)?;
+        if !staff && activity.account_id != user.id {
+            return Err(ApiError::not_found("No such activity."));
+        }
+        audit::for_activity(conn, &id, cursor.as_ref(), limit)
+    })
+    .await?;
+    let page = page::finish(
+        rows,
+        limit,
+        |e| Cursor {
+            at: e.created_at,
+            id: e.id.clone(),
+        },
+        |e| AuditEventOut::new(e, !staff),
+    );
+    Ok(HttpResponse::Ok().json(page))
+}

@@ -1,0 +1,221 @@
+//! Admin: list accounts, create moderators and admins, change roles, disable and enable.
+
+use crate::api::account::AccountOut;
+use crate::api::extract::{parse_id, Json, Query};
+use crate::api::page::{self, Cursor, Page};
+use crate::auth::{Admin, Role};
+use crate::db::accounts::{self, AccountChanges, ListFilter, NewAccount};
+use crate::db::audit::AuditEvent;
+use crate::db::{self, new_id, now, tokens};
+use crate::domain::account::{self as rules, Profile};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::state::State;
+use actix_web::{get, patch, post, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccountListQuery {
+    /// `registrant`, `moderator` or `admin`.
+    #[param(value_type = Option<String>, pattern = "^(registrant|moderator|admin)$")]
+    pub role: Option<String>,
+    /// `organization` or `individual`.
+    #[param(value_type = Option<String>, pattern = "^(organization|individual)$")]
+    pub kind: Option<String>,
+    /// `true` for disabled accounts only, `false` for enabled ones.
+    #[param(value_type = Option<bool>)]
+    pub disabled: Option<String>,
+    /// Substring of the email or display name.
+    pub q: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// Every account, newest first.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(AccountListQuery),
+    responses(
+        (status = 200, body = Page<AccountOut>),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/admin/accounts")]
+pub async fn list(state: State, _admin: Admin, query: Query<AccountListQuery>) -> ApiResult<HttpResponse> {
+    let q = query.0;
+    let mut errors = Vec::new();
+    if q.role.as_deref().is_some_and(|r| Role::parse(r).is_none()) {
+        errors.push(FieldError::new("role", "invalid_choice", "must be registrant, moderator or admin"));
+    }
+    if q.kind.as_deref().is_some_and(|k| !rules::KINDS.contains(&k)) {
+        errors.push(FieldError::new("kind", "invalid_choice", "must be organization or individual"));
+    }
+    let disabled = match q.disabled.as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => {
+            errors.push(FieldError::new("disabled", "invalid_choice", "must be true or false"));
+            None
+        }
+    };
+    let paging = page::params(q.limit.as_deref(), q.cursor.as_deref());
+    let (limit, cursor) = match paging {
+        Ok(p) if errors.is_empty() => p,
+        Ok(_) => return Err(ApiError::validation(errors)),
+        Err(e) => {
+            errors.extend(e.errors().iter().cloned());
+            return Err(ApiError::validation(errors));
+        }
+    };
+    let filter = ListFilter {
+        role: q.role,
+        kind: q.kind,
+        disabled,
+        q: q.q.filter(|s| !s.trim().is_empty()),
+    };
+    let rows = db::run(&state.pool, move |conn| accounts::list(conn, &filter, cursor.as_ref(), limit)).await?;
+    let page = page::finish(
+        rows,
+        limit,
+        |a| Cursor {
+            at: a.created_at,
+            id: a.id.clone(),
+        },
+        AccountOut::from,
+    );
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// A new staff account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaff {
+    #[schema(format = Email)]
+    pub email: String,
+    #[schema(min_length = 10, max_length = 128)]
+    pub password: String,
+    /// `moderator` or `admin`.
+    #[schema(pattern = "^(moderator|admin)$")]
+    pub role: String,
+    #[schema(min_length = 1, max_length = 100)]
+    pub display_name: String,
+}
+
+fn staff_role(field: &str, raw: &str) -> Result<Role, FieldError> {
+    match Role::parse(raw) {
+        Some(r) if r.is_staff() => Ok(r),
+        _ => Err(FieldError::new(field, "invalid_choice", "must be moderator or admin")),
+    }
+}
+
+/// Create a moderator or admin account.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewStaff,
+    responses(
+        (status = 201, body = AccountOut),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/admin/accounts")]
+pub async fn create(state: State, admin: Admin, body: Json<NewStaff>) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let mut errors = Vec::new();
+    let email = rules::email(&b.email).map_err(|e| errors.push(e)).ok();
+    let _ = rules::password("password", &b.password).map_err(|e| errors.push(e));
+    let role = staff_role("role", &b.role).map_err(|e| errors.push(e)).ok();
+    let name = rules::display_name(&b.display_name).map_err(|e| errors.push(e)).ok();
+    let (Some(email), Some(role), Some(name), true) = (email, role, name, errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
+    };
+    let hasher = state.hasher;
+    let hash = web::block(move || hasher.hash(&b.password)).await?;
+    let account = db::run(&state.pool, move |conn| {
+        db::transaction(conn, |conn| {
+            let id = new_id();
+            let profile = Profile::default();
+            accounts::insert(conn, &NewAccount::new(&id, &email, &hash, role.as_str(), None, &name, &profile))?;
+            AuditEvent::account(&id, &admin.0, "account_create", Some(format!("role {role}"))).insert(conn)?;
+            accounts::find(conn, &id)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(AccountOut::from(account)))
+}
+
+/// An admin's change to an account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountAdminPatch {
+    /// `moderator` or `admin` (staff accounts only).
+    #[schema(pattern = "^(moderator|admin)$")]
+    pub role: Option<String>,
+    /// `true` disables the account: its tokens stop working at once.
+    pub disabled: Option<bool>,
+}
+
+/// Change a staff account's role, or disable/enable any account. A change takes effect at
+/// once: the account's existing tokens stop working.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "Account id")),
+    request_body = AccountAdminPatch,
+    responses(
+        (status = 200, body = AccountOut),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`cannot_change_self` or `not_staff`", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[patch("/admin/accounts/{id}")]
+pub async fn update(state: State, admin: Admin, path: web::Path<String>, body: Json<AccountAdminPatch>) -> ApiResult<HttpResponse> {
+    let id = parse_id("id", &path)?;
+    let b = body.0;
+    let role = b.role.as_deref().map(|r| staff_role("role", r)).transpose().map_err(|e| ApiError::validation(vec![e]))?;
+    let account = db::run(&state.pool, move |conn| {
+        db::transaction(conn, |conn| {
+            let current = accounts::find(conn, &id)?;
+            if id == admin.0.id {
+                return Err(ApiError::conflict("cannot_change_self", "Admins cannot change their own role or disable themselves."));
+            }
+            let mut changes = AccountChanges::default();
+            let mut events = Vec::new();
+            if let Some(role) = role {
+                if current.role == Role::Registrant.as_str() {
+                    return Err(ApiError::conflict("not_staff", "Registrant accounts keep their role; create a staff account instead."));
+                }
+                if current.role != role.as_str() {
+                    changes.role = Some(role.as_str().to_owned());
+                    events.push(("account_role", Some(format!("{} -> {}", current.role, role))));
+                }
+            }
+            if let Some(disabled) = b.disabled {
+                if disabled != current.disabled_at.is_some() {
+                    changes.disabled_at = Some(disabled.then(now));
+                    events.push((if disabled { "account_disable" } else { "account_enable" }, None));
+                }
+            }
+            if events.is_empty() {
+                return Ok(current);
+            }
+            let updated = accounts::update(conn, &id, changes, true)?;
+            if updated.disabled_at.is_some() {
+                tokens::revoke_all(conn, &id)?;
+            }
+            for (action, detail) in events {
+                AuditEvent::account(&id, &admin.0, action, detail).insert(conn)?;
+            }
+            Ok(updated)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AccountOut::from(account)))
+}

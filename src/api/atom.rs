@@ -1,0 +1,66 @@
+//! Atom 1.0 (RFC 4287) rendering of public activities.
+
+use crate::api::public::PublicActivity;
+use chrono::{DateTime, Utc};
+use std::fmt::Write;
+
+/// Escapes text for XML content and attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A feed whose `updated` is the newest approval (or the epoch when empty).
+pub fn render(self_url: &str, items: &[PublicActivity]) -> String {
+    let updated = items
+        .iter()
+        .filter_map(|a| a.approved_at)
+        .max()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let mut x = String::with_capacity(1024 + items.len() * 1024);
+    x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"ja\">\n");
+    let _ = writeln!(x, "  <id>{}</id>", escape(self_url));
+    x.push_str("  <title>テレワーク月間 登録活動 / Telework Month activities</title>\n");
+    let _ = writeln!(x, "  <updated>{}</updated>", updated.to_rfc3339());
+    let _ = writeln!(x, "  <link rel=\"self\" href=\"{}\"/>", escape(self_url));
+    x.push_str("  <author><name>telework-registry</name></author>\n");
+    for a in items {
+        let when = a.approved_at.unwrap_or(updated).to_rfc3339();
+        x.push_str("  <entry>\n");
+        let _ = writeln!(x, "    <id>urn:uuid:{}</id>", a.id);
+        let _ = writeln!(x, "    <title>{}</title>", escape(&a.title));
+        let _ = writeln!(x, "    <updated>{when}</updated>");
+        let _ = writeln!(x, "    <published>{when}</published>");
+        let _ = writeln!(x, "    <author><name>{}</name></author>", escape(&a.organizer_name));
+        for c in &a.categories {
+            let _ = writeln!(x, "    <category term=\"{}\"/>", escape(c));
+        }
+        if let Some(url) = &a.url {
+            let _ = writeln!(x, "    <link rel=\"alternate\" href=\"{}\"/>", escape(url));
+        }
+        let _ = writeln!(x, "    <summary type=\"text\">{}</summary>", escape(&a.description));
+        x.push_str("  </entry>\n");
+    }
+    x.push_str("</feed>\n");
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;");
+    }
+}

@@ -1,0 +1,217 @@
+//! Registration, sign-in and token rotation.
+
+use crate::api::account::{AccountOut, ProfileFields};
+use crate::api::extract::Json;
+use crate::db::accounts::{self, NewAccount};
+use crate::db::tokens::{self, Rotation};
+use crate::db::{self, new_id};
+use crate::domain::account::{self as rules, Profile};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::state::State;
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A new registrant account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[schema(format = Email)]
+    pub email: String,
+    /// 10–128 characters.
+    #[schema(min_length = 10, max_length = 128)]
+    pub password: String,
+    /// `organization` or `individual`.
+    #[schema(pattern = "^(organization|individual)$")]
+    pub kind: String,
+    /// The public name: company name or an individual's chosen name (1–100 characters).
+    #[schema(min_length = 1, max_length = 100)]
+    pub display_name: String,
+    #[serde(flatten)]
+    pub profile: ProfileFields,
+}
+
+/// Tokens for a signed-in session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// A JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until `access_token` expires.
+    pub expires_in: i64,
+    /// An opaque token for `/auth/refresh`; rotated on every use.
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Registered {
+    pub account: AccountOut,
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+fn rate_limit(state: &State, req: &HttpRequest) -> ApiResult<()> {
+    let addr = req.peer_addr().map(|a| a.ip());
+    state.auth_limiter.check(addr).map_err(ApiError::rate_limited)
+}
+
+fn token_pair(state: &State, account_id: &str, role: &str, token_version: i64, refresh_token: String) -> TokenPair {
+    TokenPair {
+        access_token: state.jwt.issue(account_id, role, token_version),
+        token_type: "Bearer",
+        expires_in: state.jwt.ttl_secs(),
+        refresh_token,
+    }
+}
+
+/// Register an organization or individual account; returns it with tokens.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = Registered),
+        (status = 409, description = "`email_taken` or `corporate_number_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`; see `Retry-After`", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/auth/register")]
+pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest>) -> ApiResult<HttpResponse> {
+    rate_limit(&state, &req)?;
+    let body = body.0;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let email = rules::email(&body.email).map_err(|e| errors.push(e)).ok();
+    let _ = rules::password("password", &body.password).map_err(|e| errors.push(e));
+    if !rules::KINDS.contains(&body.kind.as_str()) {
+        errors.push(FieldError::new("kind", "invalid_choice", "must be organization or individual"));
+    }
+    let display_name = rules::display_name(&body.display_name).map_err(|e| errors.push(e)).ok();
+    let profile = rules::build_profile(&Profile::default(), body.profile.into(), &body.kind)
+        .map_err(|e| errors.extend(e))
+        .ok();
+    let (Some(email), Some(display_name), Some(profile), true) = (email, display_name, profile, errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
+    };
+    let hasher = state.hasher;
+    let hash = web::block(move || hasher.hash(&body.password)).await?;
+    let st = state.clone();
+    let (account, refresh_token) = db::run(&state.pool, move |conn| {
+        let id = new_id();
+        db::transaction(conn, |conn| {
+            accounts::insert(
+                conn,
+                &NewAccount::new(&id, &email, &hash, "registrant", Some(&body.kind), &display_name, &profile),
+            )?;
+            let refresh_token = tokens::issue(conn, &id, None, st.config.refresh_token_ttl)?;
+            Ok((accounts::find(conn, &id)?, refresh_token))
+        })
+    })
+    .await?;
+    let tokens = token_pair(&state, &account.id, &account.role, account.token_version, refresh_token);
+    Ok(HttpResponse::Created().json(Registered {
+        account: account.into(),
+        tokens,
+    }))
+}
+
+/// Sign in. An unknown email and a wrong password get the same answer.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`account_disabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`; see `Retry-After`", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
+    rate_limit(&state, &req)?;
+    let LoginRequest { email, password } = body.0;
+    let account = match rules::email(&email) {
+        Ok(e) => db::run(&state.pool, move |conn| accounts::find_by_email(conn, &e)).await?,
+        Err(_) => None,
+    };
+    let hasher = state.hasher;
+    let stored = account.as_ref().map(|a| a.password_hash.clone());
+    let valid = web::block(move || match stored {
+        Some(hash) => hasher.verify(&hash, &password),
+        None => {
+            hasher.verify_dummy(&password);
+            false
+        }
+    })
+    .await?;
+    let (Some(account), true) = (account, valid) else {
+        return Err(ApiError::invalid_credentials());
+    };
+    let st = state.clone();
+    let pair = db::run(&state.pool, move |conn| {
+        if account.disabled_at.is_some() {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "account_disabled",
+                "This account is disabled; contact the registry's administrators.",
+            ));
+        }
+        let refresh_token = tokens::issue(conn, &account.id, None, st.config.refresh_token_ttl)?;
+        Ok(token_pair(&st, &account.id, &account.role, account.token_version, refresh_token))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(pair))
+}
+
+/// Exchange a refresh token for new tokens. The old refresh token dies; presenting a dead
+/// one revokes every token of that sign-in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, description = "Unknown, expired, reused or revoked refresh token", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+    let st = state.clone();
+    let pair = db::run(&state.pool, move |conn| {
+        match tokens::rotate(conn, &body.0.refresh_token, st.config.refresh_token_ttl)? {
+            Rotation::Rotated { account_id, token } => {
+                let account = accounts::find(conn, &account_id)?;
+                if account.disabled_at.is_some() {
+                    tokens::revoke_all(conn, &account.id)?;
+                    return Err(ApiError::unauthorized("This account is disabled."));
+                }
+                Ok(token_pair(&st, &account.id, &account.role, account.token_version, token))
+            }
+            Rotation::Reused => Err(ApiError::unauthorized(
+                "This refresh token was already used; every token of this sign-in is now revoked. Sign in again.",
+            )),
+            Rotation::Invalid => Err(ApiError::unauthorized("The refresh token is unknown or expired; sign in again.")),
+        }
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(pair))
+}
+
+/// Sign out: revoke the refresh token (and its sign-in's other tokens).
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Revoked")))]
+#[post("/auth/logout")]
+pub async fn logout(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+    db::run(&state.pool, move |conn| tokens::revoke(conn, &body.0.refresh_token)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

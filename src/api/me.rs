@@ -1,0 +1,131 @@
+//! The signed-in account: read and edit its own profile, change its password.
+
+use crate::api::account::{AccountOut, ProfileFields};
+use crate::api::extract::Json;
+use crate::auth::CurrentUser;
+use crate::db::accounts::{self, AccountChanges};
+use crate::db::{self, tokens};
+use crate::domain::account as rules;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::State;
+use actix_web::{get, patch, post, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// Own account and profile.
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, body = AccountOut)))]
+#[get("/me")]
+pub async fn get_me(state: State, user: CurrentUser) -> ApiResult<HttpResponse> {
+    let account = db::run(&state.pool, move |conn| accounts::find(conn, &user.id)).await?;
+    Ok(HttpResponse::Ok().json(AccountOut::from(account)))
+}
+
+/// Changes to one's own account; `null` clears an optional field.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MePatch {
+    #[schema(min_length = 1, max_length = 100)]
+    pub display_name: Option<String>,
+    #[serde(flatten)]
+    pub profile: ProfileFields,
+}
+
+/// Edit own display name and profile. Organization-only fields are refused for individuals.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = MePatch,
+    responses(
+        (status = 200, body = AccountOut),
+        (status = 409, description = "`corporate_number_taken`", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[patch("/me")]
+pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> ApiResult<HttpResponse> {
+    let st = state.clone();
+    let account = db::run(&state.pool, move |conn| {
+        db::transaction(conn, |conn| {
+            let current = accounts::find(conn, &user.id)?;
+            let kind = current.kind.clone().unwrap_or_default();
+            let mut errors = Vec::new();
+            let display_name = body
+                .0
+                .display_name
+                .as_deref()
+                .map(rules::display_name)
+                .transpose()
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten();
+            let profile = rules::build_profile(&current.profile(), body.0.profile.into(), &kind)
+                .map_err(|e| errors.extend(e))
+                .ok();
+            let (Some(profile), true) = (profile, errors.is_empty()) else {
+                return Err(ApiError::validation(errors));
+            };
+            let industry_changed = profile.industry != current.industry;
+            let updated = accounts::update(conn, &user.id, AccountChanges::profile(display_name, profile), false)?;
+            if industry_changed {
+                db::activities::set_owner_industry(conn, &user.id, updated.industry.as_deref())?;
+                db::public::bump(conn)?;
+            }
+            Ok(updated)
+        })
+    })
+    .await?;
+    st.public.invalidate();
+    Ok(HttpResponse::Ok().json(AccountOut::from(account)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    #[schema(min_length = 10, max_length = 128)]
+    pub new_password: String,
+}
+
+/// Change the password. Every access and refresh token of the account stops working; sign
+/// in again.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; all tokens revoked"),
+        (status = 403, description = "`wrong_password`: the current password is wrong", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/me/password")]
+pub async fn change_password(state: State, user: CurrentUser, body: Json<PasswordChange>) -> ApiResult<HttpResponse> {
+    let PasswordChange { current_password, new_password } = body.0;
+    rules::password("new_password", &new_password).map_err(|e| ApiError::validation(vec![e]))?;
+    let id = user.id.clone();
+    let stored = db::run(&state.pool, move |conn| Ok(accounts::find(conn, &id)?.password_hash)).await?;
+    let hasher = state.hasher;
+    let new_hash = web::block(move || {
+        hasher
+            .verify(&stored, &current_password)
+            .then(|| hasher.hash(&new_password))
+    })
+    .await?
+    .ok_or_else(|| {
+        ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "wrong_password",
+            "The current password is wrong.",
+        )
+    })?;
+    db::run(&state.pool, move |conn| {
+        db::transaction(conn, |conn| {
+            let changes = AccountChanges {
+                password_hash: Some(new_hash),
+                ..Default::default()
+            };
+            accounts::update(conn, &user.id, changes, true)?;
+            tokens::revoke_all(conn, &user.id)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,373 @@
+//! Public endpoints: approved activities only, in the public view and nothing else.
+//! Responses carry an ETag derived from the data generation, so a matching `If-None-Match`
+//! is answered with 304 without running the query; bodies are cached per generation.
+
+use crate::api::extract::{parse_id, Query};
+use crate::api::page::{self, Cursor};
+use crate::db::public::{self, PublicFilter, PublicRow};
+use crate::db::{self, campaigns, utc};
+use crate::domain::activity::{category_bit, category_codes};
+use crate::domain::{account, reference, text};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::public_cache::etag;
+use crate::state::State;
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use actix_web::web::Bytes;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::future::Future;
+use utoipa::{IntoParams, ToSchema};
+
+/// An approved activity as anyone may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicActivity {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The campaign's slug.
+    pub campaign: String,
+    pub categories: Vec<String>,
+    pub title: String,
+    pub description: String,
+    pub organizer_name: String,
+    /// `organization` or `individual`.
+    pub kind: String,
+    /// JSIC division of an organization; `null` for individuals.
+    pub industry: Option<String>,
+    pub prefecture: Option<String>,
+    pub format: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub url: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+impl PublicActivity {
+    fn new((r, slug): (PublicRow, String)) -> Self {
+        Self {
+            industry: if r.owner_kind == "organization" { r.owner_industry } else { None },
+            categories: category_codes(r.category_mask),
+            approved_at: r.approved_at.map(utc),
+            id: r.id,
+            campaign: slug,
+            title: r.title,
+            description: r.description,
+            organizer_name: r.organizer_name,
+            kind: r.owner_kind,
+            prefecture: r.prefecture,
+            format: r.format,
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            url: r.url,
+        }
+    }
+}
+
+/// A page of the public listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicPage {
+    pub items: Vec<PublicActivity>,
+    pub next_cursor: Option<String>,
+    /// How many approved activities match the filters.
+    pub total: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PublicQuery {
+    /// Campaign slug.
+    pub campaign: Option<String>,
+    /// Category code; repeat for "any of".
+    #[serde(default)]
+    #[param(value_type = Option<Vec<String>>, explode = true)]
+    pub category: Vec<String>,
+    /// JIS X 0401 code "01"–"47".
+    pub prefecture: Option<String>,
+    /// `organization` or `individual`.
+    pub kind: Option<String>,
+    /// `online`, `onsite` or `hybrid`.
+    pub format: Option<String>,
+    /// Substring of title, description or organizer name; ignores full-/half-width and case.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+struct Listing {
+    filter: PublicFilter,
+    campaign: Option<String>,
+    limit: i64,
+    cursor: Option<Cursor>,
+}
+
+fn validate(q: PublicQuery) -> ApiResult<Listing> {
+    let mut errors = Vec::new();
+    let mut bits = 0;
+    for (i, c) in q.category.iter().enumerate() {
+        match category_bit(c) {
+            Some(b) => bits |= b,
+            None => errors.push(FieldError::new(
+                if q.category.len() == 1 { "category".to_owned() } else { format!("category[{i}]") },
+                "invalid_choice",
+                format!("`{c}` is not one of try_practice, learn_discuss, support_cooperate"),
+            )),
+        }
+    }
+    if q.prefecture.as_deref().is_some_and(|p| !reference::is_prefecture(p)) {
+        errors.push(FieldError::new("prefecture", "invalid_choice", "must be a JIS X 0401 code from \"01\" to \"47\""));
+    }
+    if q.kind.as_deref().is_some_and(|k| !account::KINDS.contains(&k)) {
+        errors.push(FieldError::new("kind", "invalid_choice", "must be organization or individual"));
+    }
+    if q.format.as_deref().is_some_and(|f| !reference::is_format(f)) {
+        errors.push(FieldError::new("format", "invalid_choice", "must be online, onsite or hybrid"));
+    }
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(text::search_form);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
+        errors.push(FieldError::new("q", "too_long", "must be at most 100 characters"));
+    }
+    if search.as_ref().is_some_and(|s| s.chars().any(char::is_control)) {
+        errors.push(FieldError::new("q", "invalid_characters", "must not contain control characters"));
+    }
+    let paging = page::params(q.limit.as_deref(), q.cursor.as_deref()).map_err(|e| errors.extend(e.errors().iter().cloned()));
+    let (Ok((limit, cursor)), true) = (paging, errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
+    };
+    Ok(Listing {
+        filter: PublicFilter {
+            campaign_id: None,
+            category_bits: (bits != 0).then_some(bits),
+            prefecture: q.prefecture,
+            kind: q.kind,
+            format: q.format,
+            q: search,
+        },
+        campaign: q.campaign,
+        limit,
+        cursor,
+    })
+}
+
+/// Serves a public response through the generation cache: 304 on a matching
+/// `If-None-Match`, cached bytes when this generation already made them, else `make`.
+async fn cached<F, Fut>(state: &State, req: &HttpRequest, content_type: &'static str, make: F) -> ApiResult<HttpResponse>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult<Bytes>>,
+{
+    let key = format!("{}?{}", req.path(), req.query_string());
+    let generation = state.public.generation(&state.pool).await?;
+    let tag = etag(generation, &key);
+    let fresh = req
+        .headers()
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    let respond = |mut res: actix_web::HttpResponseBuilder, tag: &str| {
+        res.insert_header((ETAG, tag.to_owned()))
+            .insert_header((CACHE_CONTROL, "public, max-age=0, must-revalidate"));
+        res
+    };
+    if fresh {
+        return Ok(respond(HttpResponse::NotModified(), &tag).finish());
+    }
+    let body = match state.public.get(&key, generation) {
+        Some(hit) => hit.body.clone(),
+        None => {
+            let body = make().await?;
+            state.public.put(key, generation, tag.clone(), body.clone()).body.clone()
+        }
+    };
+    Ok(respond(HttpResponse::Ok(), &tag).insert_header((CONTENT_TYPE, content_type)).body(body))
+}
+
+fn json_bytes<T: Serialize>(v: &T) -> ApiResult<Bytes> {
+    serde_json::to_vec(v).map(Bytes::from).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+fn campaign_id(conn: &mut db::DbConn, slug: Option<&str>) -> ApiResult<Option<String>> {
+    slug.map(|s| {
+        campaigns::by_slug(conn, s)
+            .map(|c| c.id)
+            .map_err(|_| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{s}`")))
+    })
+    .transpose()
+}
+
+/// Approved activities, newest approval first, with filters, search and `total`.
+#[utoipa::path(
+    tag = "public",
+    params(PublicQuery),
+    responses(
+        (status = 200, body = PublicPage, headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified")
+    )
+)]
+#[get("/public/activities")]
+pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> ApiResult<HttpResponse> {
+    let listing = validate(query.0)?;
+    let pool = state.pool.clone();
+    cached(&state, &req, "application/json", || async move {
+        let page = db::run(&pool, move |conn| {
+            let mut filter = listing.filter;
+            filter.campaign_id = campaign_id(conn, listing.campaign.as_deref())?;
+            let rows = public::list(conn, &filter, listing.cursor.as_ref(), listing.limit)?;
+            let total = public::count(conn, &filter)?;
+            let page = page::finish(
+                rows,
+                listing.limit,
+                |(r, _)| Cursor {
+                    at: r.approved_at.unwrap_or_default(),
+                    id: r.id.clone(),
+                },
+                PublicActivity::new,
+            );
+            Ok(PublicPage {
+                items: page.items,
+                next_cursor: page.next_cursor,
+                total,
+            })
+        })
+        .await?;
+        json_bytes(&page)
+    })
+    .await
+}
+
+/// One approved activity (404 for anything not approved).
+#[utoipa::path(
+    tag = "public",
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = PublicActivity, headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 404, description = "No approved activity with this id", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/public/activities/{id}")]
+pub async fn get_one(state: State, req: HttpRequest, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = parse_id("id", &path)?;
+    let pool = state.pool.clone();
+    cached(&state, &req, "application/json", || async move {
+        let row = db::run(&pool, move |conn| public::find(conn, &id)).await?;
+        let row = row.ok_or_else(|| ApiError::not_found("No approved activity with this id."))?;
+        json_bytes(&PublicActivity::new(row))
+    })
+    .await
+}
+
+/// Approved totals of one campaign.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct CampaignStats {
+    pub campaign: String,
+    pub total: i64,
+    /// By category code (an activity counts once in each of its categories).
+    pub by_category: BTreeMap<String, i64>,
+    /// By `organization` / `individual`.
+    pub by_kind: BTreeMap<String, i64>,
+    /// By prefecture code; `none` for activities without one.
+    pub by_prefecture: BTreeMap<String, i64>,
+    /// By JSIC division of organizations; `none` when not given.
+    pub by_industry: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicStats {
+    pub items: Vec<CampaignStats>,
+    pub next_cursor: Option<String>,
+}
+
+/// Per campaign: approved totals by category, kind, prefecture and industry.
+#[utoipa::path(
+    tag = "public",
+    responses(
+        (status = 200, body = PublicStats, headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified")
+    )
+)]
+#[get("/public/stats")]
+pub async fn stats(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let pool = state.pool.clone();
+    cached(&state, &req, "application/json", || async move {
+        let groups = db::run(&pool, public::stat_groups).await?;
+        let mut by: BTreeMap<String, CampaignStats> = BTreeMap::new();
+        for (slug, mask, kind, prefecture, industry, n) in groups {
+            let s = by.entry(slug.clone()).or_insert_with(|| CampaignStats {
+                campaign: slug,
+                ..Default::default()
+            });
+            s.total += n;
+            for c in category_codes(mask) {
+                *s.by_category.entry(c).or_default() += n;
+            }
+            if kind == "organization" {
+                *s.by_industry.entry(industry.unwrap_or_else(|| "none".into())).or_default() += n;
+            }
+            *s.by_kind.entry(kind).or_default() += n;
+            *s.by_prefecture.entry(prefecture.unwrap_or_else(|| "none".into())).or_default() += n;
+        }
+        let mut items: Vec<CampaignStats> = by.into_values().collect();
+        items.sort_by(|a, b| b.campaign.cmp(&a.campaign));
+        json_bytes(&PublicStats { items, next_cursor: None })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// Campaign slug.
+    pub campaign: Option<String>,
+    /// Category code; repeat for "any of".
+    #[serde(default)]
+    #[param(value_type = Option<Vec<String>>, explode = true)]
+    pub category: Vec<String>,
+}
+
+/// Atom 1.0 feed of the 50 latest approved activities, optionally of one campaign or
+/// categories.
+#[utoipa::path(
+    tag = "public",
+    params(FeedQuery),
+    responses(
+        (status = 200, description = "An Atom 1.0 feed", content_type = "application/atom+xml", body = String),
+        (status = 304, description = "Not modified")
+    )
+)]
+#[get("/public/feed.atom")]
+pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> ApiResult<HttpResponse> {
+    let q = query.0;
+    let listing = validate(PublicQuery {
+        campaign: q.campaign,
+        category: q.category,
+        prefecture: None,
+        kind: None,
+        format: None,
+        q: None,
+        limit: Some("50".into()),
+        cursor: None,
+    })?;
+    let pool = state.pool.clone();
+    let self_url = format!(
+        "{}://{}{}",
+        req.connection_info().scheme(),
+        req.connection_info().host(),
+        req.uri()
+    );
+    cached(&state, &req, "application/atom+xml; charset=utf-8", || async move {
+        let rows = db::run(&pool, move |conn| {
+            let mut filter = listing.filter;
+            filter.campaign_id = campaign_id(conn, listing.campaign.as_deref())?;
+            public::list(conn, &filter, None, listing.limit)
+        })
+        .await?;
+        let items: Vec<PublicActivity> = rows.into_iter().take(50).map(PublicActivity::new).collect();
+        Ok(Bytes::from(crate::api::atom::render(&self_url, &items)))
+    })
+    .await
+}

@@ -1,0 +1,247 @@
+//! The `activities` table: rows, the owner's list, the moderation queue, and the one
+//! conditional write that every workflow step goes through.
+
+use super::schema::{activities, campaigns};
+use super::DbConn;
+use crate::api::page::Cursor;
+use crate::domain::activity::ActivityText;
+use crate::domain::workflow::Status;
+use crate::error::{ApiError, ApiResult};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = activities)]
+pub struct ActivityRow {
+    pub id: String,
+    pub account_id: String,
+    pub campaign_id: String,
+    pub category_mask: i32,
+    pub title: String,
+    pub description: String,
+    pub organizer_name: String,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub format: Option<String>,
+    pub prefecture: Option<String>,
+    pub url: Option<String>,
+    pub owner_kind: String,
+    pub owner_industry: Option<String>,
+    pub search_text: String,
+    pub status: String,
+    pub version: i64,
+    pub pending_revision: Option<String>,
+    pub queued_at: Option<NaiveDateTime>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub approved_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub rejection_reason_code: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ActivityRow {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Draft)
+    }
+
+    pub fn text(&self) -> ActivityText {
+        ActivityText {
+            category_mask: self.category_mask,
+            title: self.title.clone(),
+            description: self.description.clone(),
+            organizer_name: self.organizer_name.clone(),
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+            format: self.format.clone(),
+            prefecture: self.prefecture.clone(),
+            url: self.url.clone(),
+        }
+    }
+
+    /// The pending revision, if any.
+    pub fn revision(&self) -> Option<ActivityText> {
+        self.pending_revision.as_deref().and_then(|j| serde_json::from_str(j).ok())
+    }
+}
+
+/// An activity with its campaign's slug.
+pub type WithSlug = (ActivityRow, String);
+
+/// A change to one activity row; `None` leaves a column alone.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = activities)]
+pub struct ActivityChanges {
+    pub category_mask: Option<i32>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub organizer_name: Option<String>,
+    pub starts_on: Option<Option<NaiveDate>>,
+    pub ends_on: Option<Option<NaiveDate>>,
+    pub format: Option<Option<String>>,
+    pub prefecture: Option<Option<String>>,
+    pub url: Option<Option<String>>,
+    pub search_text: Option<String>,
+    pub status: Option<String>,
+    pub pending_revision: Option<Option<String>>,
+    pub queued_at: Option<Option<NaiveDateTime>>,
+    pub submitted_at: Option<Option<NaiveDateTime>>,
+    pub approved_at: Option<Option<NaiveDateTime>>,
+    pub decided_at: Option<Option<NaiveDateTime>>,
+    pub rejection_reason_code: Option<Option<String>>,
+    pub rejection_reason: Option<Option<String>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+impl ActivityChanges {
+    /// Replaces the activity's own text.
+    pub fn with_text(mut self, t: &ActivityText) -> Self {
+        self.search_text = Some(t.search_text());
+        self.category_mask = Some(t.category_mask);
+        self.title = Some(t.title.clone());
+        self.description = Some(t.description.clone());
+        self.organizer_name = Some(t.organizer_name.clone());
+        self.starts_on = Some(t.starts_on);
+        self.ends_on = Some(t.ends_on);
+        self.format = Some(t.format.clone());
+        self.prefecture = Some(t.prefecture.clone());
+        self.url = Some(t.url.clone());
+        self
+    }
+}
+
+pub fn insert(conn: &mut DbConn, row: &ActivityRow) -> ApiResult<()> {
+    diesel::insert_into(activities::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<WithSlug> {
+    activities::table
+        .inner_join(campaigns::table)
+        .filter(activities::id.eq(id))
+        .select((ActivityRow::as_select(), campaigns::slug))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("No such activity."))
+}
+
+/// Applies `changes` and bumps the version, only if the row is still at `version` and
+/// `status`. One statement, so of many concurrent writers of one version exactly one wins.
+pub fn update_if_current(conn: &mut DbConn, id: &str, version: i64, status: Status, changes: &ActivityChanges) -> ApiResult<bool> {
+    let n = diesel::update(
+        activities::table
+            .filter(activities::id.eq(id))
+            .filter(activities::version.eq(version))
+            .filter(activities::status.eq(status.as_str())),
+    )
+    .set((changes, activities::version.eq(activities::version + 1)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn delete_if_current(conn: &mut DbConn, id: &str, version: i64) -> ApiResult<bool> {
+    let n = diesel::delete(
+        activities::table
+            .filter(activities::id.eq(id))
+            .filter(activities::version.eq(version))
+            .filter(activities::status.eq(Status::Draft.as_str())),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// An owner's activities, newest first, optionally of one status.
+pub fn list_own(conn: &mut DbConn, account_id: &str, status: Option<Status>, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<WithSlug>> {
+    let mut q = activities::table
+        .inner_join(campaigns::table)
+        .filter(activities::account_id.eq(account_id))
+        .select((ActivityRow::as_select(), campaigns::slug))
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(activities::status.eq(s.as_str()));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(
+            activities::created_at
+                .lt(c.at)
+                .or(activities::created_at.eq(c.at).and(activities::id.lt(c.id.clone()))),
+        );
+    }
+    Ok(q.order((activities::created_at.desc(), activities::id.desc()))
+        .limit(limit + 1)
+        .load(conn)?)
+}
+
+/// Filters of the moderation queue.
+#[derive(Debug, Default, Clone)]
+pub struct QueueFilter {
+    pub campaign_id: Option<String>,
+    pub category_bit: Option<i32>,
+    pub kind: Option<String>,
+}
+
+diesel::infix_operator!(BitAnd, " & ", diesel::sql_types::Integer);
+
+/// `category_mask & bits`, for "has any of these categories" filters.
+pub fn mask_and(bits: i32) -> BitAnd<activities::category_mask, diesel::dsl::AsExprOf<i32, diesel::sql_types::Integer>> {
+    BitAnd::new(activities::category_mask, bits.into_sql::<diesel::sql_types::Integer>())
+}
+
+/// Pending submissions and pending revisions, oldest first.
+pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<WithSlug>> {
+    let mut q = activities::table
+        .inner_join(campaigns::table)
+        .filter(activities::queued_at.is_not_null())
+        .select((ActivityRow::as_select(), campaigns::slug))
+        .into_boxed();
+    if let Some(c) = &f.campaign_id {
+        q = q.filter(activities::campaign_id.eq(c.clone()));
+    }
+    if let Some(bit) = f.category_bit {
+        q = q.filter(mask_and(bit).ne(0));
+    }
+    if let Some(k) = &f.kind {
+        q = q.filter(activities::owner_kind.eq(k.clone()));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(
+            activities::queued_at
+                .gt(c.at)
+                .or(activities::queued_at.eq(c.at).and(activities::id.gt(c.id.clone()))),
+        );
+    }
+    Ok(q.order((activities::queued_at.asc(), activities::id.asc()))
+        .limit(limit + 1)
+        .load(conn)?)
+}
+
+/// How many queued items are ahead of one queued at `at` with `id`.
+pub fn queue_position(conn: &mut DbConn, at: NaiveDateTime, id: &str) -> ApiResult<i64> {
+    Ok(activities::table
+        .filter(
+            activities::queued_at
+                .lt(at)
+                .or(activities::queued_at.eq(at).and(activities::id.lt(id))),
+        )
+        .count()
+        .get_result(conn)?)
+}
+
+/// Queue length and the oldest entry time.
+pub fn queue_summary(conn: &mut DbConn) -> ApiResult<(i64, Option<NaiveDateTime>)> {
+    let n = activities::table.filter(activities::queued_at.is_not_null()).count().get_result(conn)?;
+    let oldest = activities::table
+        .filter(activities::queued_at.is_not_null())
+        .select(diesel::dsl::min(activities::queued_at))
+        .first::<Option<NaiveDateTime>>(conn)?;
+    Ok((n, oldest))
+}
+
+/// Keeps the denormalised industry of an owner's activities in step with the profile.
+pub fn set_owner_industry(conn: &mut DbConn, account_id: &str, industry: Option<&str>) -> ApiResult<()> {
+    diesel::update(activities::table.filter(activities::account_id.eq(account_id)))
+        .set(activities::owner_industry.eq(industry))
+        .execute(conn)?;
+    Ok(())
+}

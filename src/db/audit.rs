@@ -1,0 +1,180 @@
+//! The append-only audit log: every state change, revision decision and account change.
+//! Rows are only ever inserted (the database refuses updates and deletes).
+
+use super::schema::audit_events;
+use super::{new_id, now, DbConn};
+use crate::api::page::Cursor;
+use crate::auth::CurrentUser;
+use crate::domain::workflow::Transition;
+use crate::error::ApiResult;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// An event about to be written.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    id: String,
+    activity_id: Option<String>,
+    subject_account_id: Option<String>,
+    actor_id: Option<String>,
+    actor_role: String,
+    action: String,
+    from_status: Option<String>,
+    to_status: Option<String>,
+    reason_code: Option<String>,
+    reason: Option<String>,
+    waited_seconds: Option<i64>,
+    created_at: NaiveDateTime,
+}
+
+impl AuditEvent {
+    fn base(actor: &CurrentUser, action: &str) -> Self {
+        Self {
+            id: new_id(),
+            activity_id: None,
+            subject_account_id: None,
+            actor_id: Some(actor.id.clone()),
+            actor_role: actor.role.as_str().to_owned(),
+            action: action.to_owned(),
+            from_status: None,
+            to_status: None,
+            reason_code: None,
+            reason: None,
+            waited_seconds: None,
+            created_at: now(),
+        }
+    }
+
+    /// An activity moved through the workflow (or was created, edited or deleted).
+    pub fn transition(activity_id: &str, actor: &CurrentUser, t: &Transition) -> Self {
+        Self {
+            activity_id: Some(activity_id.to_owned()),
+            from_status: Some(t.from.as_str().to_owned()),
+            to_status: Some(t.to.as_str().to_owned()),
+            ..Self::base(actor, t.audit_action)
+        }
+    }
+
+    /// A draft was created.
+    pub fn created(activity_id: &str, actor: &CurrentUser) -> Self {
+        Self {
+            activity_id: Some(activity_id.to_owned()),
+            to_status: Some("draft".into()),
+            ..Self::base(actor, "create")
+        }
+    }
+
+    /// An admin changed an account (`account_create`, `account_role`, `account_disable`, …).
+    pub fn account(subject_id: &str, actor: &CurrentUser, action: &str, detail: Option<String>) -> Self {
+        Self {
+            subject_account_id: Some(subject_id.to_owned()),
+            reason: detail,
+            ..Self::base(actor, action)
+        }
+    }
+
+    pub fn with_reason(mut self, code: &str, text: &str) -> Self {
+        self.reason_code = Some(code.to_owned());
+        self.reason = Some(text.to_owned());
+        self
+    }
+
+    /// How long the decided item waited in the queue.
+    pub fn waited(mut self, since: Option<NaiveDateTime>) -> Self {
+        self.waited_seconds = since.map(|q| (self.created_at - q).num_seconds().max(0));
+        self
+    }
+
+    pub fn insert(self, conn: &mut DbConn) -> ApiResult<()> {
+        diesel::insert_into(audit_events::table).values(&self).execute(conn)?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditRow {
+    pub id: String,
+    pub activity_id: Option<String>,
+    pub subject_account_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_role: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+    pub waited_seconds: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// An activity's events, oldest first.
+pub fn for_activity(conn: &mut DbConn, activity_id: &str, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<AuditRow>> {
+    let mut q = audit_events::table
+        .filter(audit_events::activity_id.eq(activity_id))
+        .select(AuditRow::as_select())
+        .into_boxed();
+    if let Some(c) = cursor {
+        q = q.filter(
+            audit_events::created_at
+                .gt(c.at)
+                .or(audit_events::created_at.eq(c.at).and(audit_events::id.gt(c.id.clone()))),
+        );
+    }
+    Ok(q.order((audit_events::created_at.asc(), audit_events::id.asc()))
+        .limit(limit + 1)
+        .load(conn)?)
+}
+
+/// Filters of the global audit log.
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+    pub activity_id: Option<String>,
+    pub since: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+}
+
+/// The global log, newest first.
+pub fn list(conn: &mut DbConn, f: &AuditFilter, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<AuditRow>> {
+    let mut q = audit_events::table.select(AuditRow::as_select()).into_boxed();
+    if let Some(a) = &f.actor_id {
+        q = q.filter(audit_events::actor_id.eq(a.clone()));
+    }
+    if let Some(a) = &f.action {
+        q = q.filter(audit_events::action.eq(a.clone()));
+    }
+    if let Some(a) = &f.activity_id {
+        q = q.filter(audit_events::activity_id.eq(a.clone()));
+    }
+    if let Some(t) = f.since {
+        q = q.filter(audit_events::created_at.ge(t));
+    }
+    if let Some(t) = f.until {
+        q = q.filter(audit_events::created_at.lt(t));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(
+            audit_events::created_at
+                .lt(c.at)
+                .or(audit_events::created_at.eq(c.at).and(audit_events::id.lt(c.id.clone()))),
+        );
+    }
+    Ok(q.order((audit_events::created_at.desc(), audit_events::id.desc()))
+        .limit(limit + 1)
+        .load(conn)?)
+}
+
+/// The moderator decisions, for statistics.
+pub const DECISIONS: [&str; 5] = ["approve", "reject", "unpublish", "approve_revision", "reject_revision"];
+
+/// Decision events since `since`: (action, time, seconds waited).
+pub fn decisions_since(conn: &mut DbConn, since: NaiveDateTime) -> ApiResult<Vec<(String, NaiveDateTime, Option<i64>)>> {
+    Ok(audit_events::table
+        .filter(audit_events::action.eq_any(DECISIONS))
+        .filter(audit_events::created_at.ge(since))
+        .select((audit_events::action, audit_events::created_at, audit_events::waited_seconds))
+        .load(conn)?)
+}
