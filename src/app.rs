@@ -1,6 +1,7 @@
 //! The one App factory, used by the server, the tests and the spec export alike.
 
 use crate::api;
+use crate::error::ApiError;
 use crate::openapi;
 use crate::state::State;
 use actix_cors::Cors;
@@ -8,7 +9,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{from_fn, Logger, Next};
-use actix_web::{web, App, HttpMessage};
+use actix_web::{web, App, HttpMessage, ResponseError};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -25,10 +26,7 @@ pub fn build(
     >,
 > {
     let cors = cors(&state.config.cors_allowed_origins);
-    let (app, _) = App::new()
-        .into_utoipa_app()
-        .configure(api::configure)
-        .split_for_parts();
+    let (app, _) = App::new().into_utoipa_app().configure(api::configure).split_for_parts();
     app.app_data(state)
         .service(web::redirect("/docs", "/docs/"))
         .service(
@@ -47,12 +45,33 @@ fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_NONE_MATCH])
-        .expose_headers([header::ETAG, header::RETRY_AFTER, HeaderName::from_static("x-request-id")])
-        .max_age(600);
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(600)
+        .block_on_origin_mismatch(false);
     for origin in origins {
         cors = cors.allowed_origin(origin);
     }
     cors
+}
+
+/// A CORS preflight from an origin that `CORS_ALLOWED_ORIGINS` does not list.
+fn refused_preflight(req: &ServiceRequest) -> bool {
+    if req.method() != actix_web::http::Method::OPTIONS
+        || !req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        return false;
+    }
+    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return false;
+    };
+    let allowed = req
+        .app_data::<State>()
+        .is_some_and(|s| s.config.cors_allowed_origins.iter().any(|o| o == origin));
+    !allowed
 }
 
 /// The request id of this request: the client's `X-Request-Id` when it is sane, else new.
@@ -65,7 +84,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// headers; `/docs/` gets a Content-Security-Policy that allows only its own assets.
 async fn request_context(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = req
         .headers()
@@ -76,7 +95,13 @@ async fn request_context(
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let is_docs = req.path().starts_with("/docs");
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = next.call(req).await?;
+    let mut res = if refused_preflight(&req) {
+        // actix-cors would answer a plain-text 400; keep the one error shape.
+        let problem = ApiError::forbidden("This origin is not allowed to call the API from a browser.");
+        req.into_response(problem.error_response()).map_into_boxed_body()
+    } else {
+        next.call(req).await?.map_into_boxed_body()
+    };
     let headers = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&id) {
         headers.insert(REQUEST_ID, v);

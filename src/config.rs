@@ -160,9 +160,7 @@ impl Config {
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "telework-registry".into()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "telework-registry-api".into()),
             access_token_ttl: Duration::from_secs(number(&get, "ACCESS_TOKEN_TTL_SECS", 900, 30, 86_400)?),
-            refresh_token_ttl: Duration::from_secs(
-                number(&get, "REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)? * 86_400,
-            ),
+            refresh_token_ttl: Duration::from_secs(number(&get, "REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)? * 86_400),
             cors_allowed_origins,
             auth_rate_limit_per_minute: number(&get, "AUTH_RATE_LIMIT_PER_MINUTE", 10, 1, 1_000_000)? as u32,
             pool: PoolOptions {
@@ -198,7 +196,10 @@ fn number(
         None => Ok(default),
         Some(raw) => match raw.trim().parse::<u64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(err(variable, format!("must be a whole number from {min} to {max}, got `{raw}`"))),
+            _ => Err(err(
+                variable,
+                format!("must be a whole number from {min} to {max}, got `{raw}`"),
+            )),
         },
     }
 }
@@ -246,7 +247,10 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_variable() {
-        assert_eq!(config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable, "DATABASE_URL");
+        assert_eq!(
+            config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable,
+            "DATABASE_URL"
+        );
         assert_eq!(config(&[("BIND_ADDR", "nope")]).unwrap_err().variable, "BIND_ADDR");
         assert_eq!(
             config(&[("AUTH_RATE_LIMIT_PER_MINUTE", "0")]).unwrap_err().variable,

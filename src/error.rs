@@ -58,9 +58,12 @@ pub struct Problem {
     pub current: Option<Value>,
 }
 
-/// An error answered as a problem+json response.
+/// An error answered as a problem+json response (boxed, so `Result`s stay small).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     code: &'static str,
     detail: String,
@@ -75,7 +78,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             status,
             code,
             detail: detail.into(),
@@ -83,7 +86,7 @@ impl ApiError {
             current: None,
             headers: Vec::new(),
             cause: None,
-        }
+        }))
     }
 
     /// 400 `validation_failed` listing every invalid field.
@@ -93,7 +96,7 @@ impl ApiError {
             _ => format!("{} fields are invalid", errors.len()),
         };
         let mut err = Self::new(StatusCode::BAD_REQUEST, "validation_failed", detail);
-        err.errors = errors;
+        err.0.errors = errors;
         err
     }
 
@@ -178,7 +181,7 @@ impl ApiError {
             "The service cannot reach its database right now; retry shortly.",
         )
         .with_header(RETRY_AFTER, "1");
-        err.cause = Some(cause.into());
+        err.0.cause = Some(cause.into());
         err
     }
 
@@ -189,67 +192,63 @@ impl ApiError {
             "internal_error",
             "Something went wrong on our side; it has been logged.",
         );
-        err.cause = Some(cause.into());
+        err.0.cause = Some(cause.into());
         err
     }
 
     /// Attaches the current state of the resource (for conflicts).
     pub fn with_current(mut self, current: impl Serialize) -> Self {
-        self.current = serde_json::to_value(current).ok();
+        self.0.current = serde_json::to_value(current).ok();
         self
     }
 
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
-        self.headers.push((name, value.to_owned()));
+        self.0.headers.push((name, value.to_owned()));
         self
     }
 
     pub fn code(&self) -> &'static str {
-        self.code
+        self.0.code
     }
 
     pub fn errors(&self) -> &[FieldError] {
-        &self.errors
+        &self.0.errors
     }
 
     /// The wire body of this error.
     pub fn problem(&self) -> Problem {
         Problem {
-            type_: format!("/problems/{}", self.code),
-            title: self
-                .status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_owned(),
-            status: self.status.as_u16(),
-            detail: self.detail.clone(),
-            code: self.code.to_owned(),
-            errors: self.errors.clone(),
-            current: self.current.clone(),
+            type_: format!("/problems/{}", self.0.code),
+            title: self.0.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.0.status.as_u16(),
+            detail: self.0.detail.clone(),
+            code: self.0.code.to_owned(),
+            errors: self.0.errors.clone(),
+            current: self.0.current.clone(),
         }
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+        write!(f, "{} {}: {}", self.0.status.as_u16(), self.0.code, self.0.detail)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Some(cause) = &self.cause {
-            if self.status.is_server_error() {
-                log::error!("{} {}: {}", self.status.as_u16(), self.code, cause);
+        if let Some(cause) = &self.0.cause {
+            if self.0.status.is_server_error() {
+                log::error!("{} {}: {}", self.0.status.as_u16(), self.0.code, cause);
             }
         }
-        let mut res = HttpResponse::build(self.status);
+        let mut res = HttpResponse::build(self.0.status);
         res.content_type(PROBLEM_JSON);
-        for (name, value) in &self.headers {
+        for (name, value) in &self.0.headers {
             if let Ok(value) = HeaderValue::from_str(value) {
                 res.insert_header((name.clone(), value));
             }
@@ -267,12 +266,9 @@ impl From<diesel::result::Error> for ApiError {
                 "already_exists",
                 format!("A resource with the same unique value exists ({}).", info.message()),
             ),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                Self::unavailable(err.to_string())
-            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::unavailable(err.to_string()),
             Error::DatabaseError(_, info)
-                if info.message().contains("database is locked")
-                    || info.message().contains("database is busy") =>
+                if info.message().contains("database is locked") || info.message().contains("database is busy") =>
             {
                 Self::unavailable(err.to_string())
             }
@@ -369,6 +365,9 @@ mod tests {
     #[test]
     fn diesel_errors_map_to_stable_codes() {
         assert_eq!(ApiError::from(diesel::result::Error::NotFound).code(), "not_found");
-        assert_eq!(ApiError::from(diesel::result::Error::RollbackTransaction).code(), "internal_error");
+        assert_eq!(
+            ApiError::from(diesel::result::Error::RollbackTransaction).code(),
+            "internal_error"
+        );
     }
 }

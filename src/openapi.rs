@@ -40,7 +40,12 @@ impl Modify for Security {
         let components = spec.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -86,7 +91,11 @@ fn add_common_responses(spec: &mut Spec) {
             let has_body = op.request_body.is_some();
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             if has_params || has_body {
-                add(op, "400", "Invalid parameters or body (`validation_failed`, `malformed_json`)");
+                add(
+                    op,
+                    "400",
+                    "Invalid parameters or body (`validation_failed`, `malformed_json`)",
+                );
             }
             if secured {
                 add(op, "401", "Missing, invalid, expired or revoked access token");
@@ -109,7 +118,9 @@ fn add(op: &mut Operation, status: &str, description: &str) {
         .description(description)
         .content(
             crate::error::PROBLEM_JSON,
-            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
         )
         .build();
     op.responses.responses.insert(status.to_owned(), response.into());

@@ -51,7 +51,7 @@ impl PublicCache {
                 }
             }
         }
-        let gen = db::run(pool, |conn| db::public::generation(conn)).await?;
+        let gen = db::run(pool, db::public::generation).await?;
         *self.generation.lock().unwrap_or_else(|p| p.into_inner()) = (gen, Some(Instant::now()));
         Ok(gen)
     }

@@ -71,7 +71,7 @@ fn load_own(conn: &mut DbConn, id: &str, owner: &str) -> ApiResult<WithSlug> {
 #[post("/activities")]
 pub async fn create(state: State, user: Registrant, body: Json<NewActivity>) -> ApiResult<HttpResponse> {
     let user = user.0;
-    let (slug, input) = body.0.text_input();
+    let (slug, input) = body.into_inner()?.text_input();
     let out = db::run(&state.pool, move |conn| {
         let campaign = campaigns::by_slug(conn, &slug)
             .map_err(|_| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`")))?;
@@ -140,15 +140,22 @@ pub struct OwnListQuery {
 )]
 #[get("/activities")]
 pub async fn list(state: State, user: Registrant, query: Query<OwnListQuery>) -> ApiResult<HttpResponse> {
-    let q = query.0;
+    let q = query.into_inner()?;
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
-            ApiError::field("status", "invalid_choice", "must be draft, pending, approved, rejected, suspended or withdrawn")
+            ApiError::field(
+                "status",
+                "invalid_choice",
+                "must be draft, pending, approved, rejected, suspended or withdrawn",
+            )
         })?),
     };
     let (limit, cursor) = page::params(q.limit.as_deref(), q.cursor.as_deref())?;
-    let rows = db::run(&state.pool, move |conn| activities::list_own(conn, &user.0.id, status, cursor.as_ref(), limit)).await?;
+    let rows = db::run(&state.pool, move |conn| {
+        activities::list_own(conn, &user.0.id, status, cursor.as_ref(), limit)
+    })
+    .await?;
     let page = page::finish(
         rows,
         limit,
@@ -220,9 +227,14 @@ async fn owner_step(state: &State, user: CurrentUser, id: String, step: Step) ->
     )
 )]
 #[patch("/activities/{id}")]
-pub async fn edit(state: State, user: Registrant, path: web::Path<String>, body: Json<ActivityPatch>) -> ApiResult<HttpResponse> {
+pub async fn edit(
+    state: State,
+    user: Registrant,
+    path: web::Path<String>,
+    body: Json<ActivityPatch>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let (version, input) = body.0.text_input();
+    let (version, input) = body.into_inner()?.text_input();
     let step = Step {
         action: Action::Edit,
         version,
@@ -254,12 +266,23 @@ pub struct DeleteQuery {
     )
 )]
 #[delete("/activities/{id}")]
-pub async fn remove(state: State, user: Registrant, path: web::Path<String>, query: Query<DeleteQuery>) -> ApiResult<HttpResponse> {
+pub async fn remove(
+    state: State,
+    user: Registrant,
+    path: web::Path<String>,
+    query: Query<DeleteQuery>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let version = match query.0.version.as_deref().map(str::parse::<i64>) {
+    let version = match query.into_inner()?.version.as_deref().map(str::parse::<i64>) {
         Some(Ok(v)) => v,
         Some(Err(_)) => return Err(ApiError::field("version", "invalid_type", "must be an integer")),
-        None => return Err(ApiError::field("version", "required", "pass the version you saw as ?version=N")),
+        None => {
+            return Err(ApiError::field(
+                "version",
+                "required",
+                "pass the version you saw as ?version=N",
+            ))
+        }
     };
     let step = Step {
         action: Action::Delete,
@@ -286,11 +309,16 @@ pub async fn remove(state: State, user: Registrant, path: web::Path<String>, que
     )
 )]
 #[post("/activities/{id}/submit")]
-pub async fn submit(state: State, user: Registrant, path: web::Path<String>, body: Json<VersionBody>) -> ApiResult<HttpResponse> {
+pub async fn submit(
+    state: State,
+    user: Registrant,
+    path: web::Path<String>,
+    body: Json<VersionBody>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
     let step = Step {
         action: Action::Submit,
-        version: body.0.version,
+        version: body.into_inner()?.version,
         reason: None,
         edit: None,
     };
@@ -311,11 +339,16 @@ pub async fn submit(state: State, user: Registrant, path: web::Path<String>, bod
     )
 )]
 #[post("/activities/{id}/withdraw")]
-pub async fn withdraw(state: State, user: Registrant, path: web::Path<String>, body: Json<VersionBody>) -> ApiResult<HttpResponse> {
+pub async fn withdraw(
+    state: State,
+    user: Registrant,
+    path: web::Path<String>,
+    body: Json<VersionBody>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
     let step = Step {
         action: Action::Withdraw,
-        version: body.0.version,
+        version: body.into_inner()?.version,
         reason: None,
         edit: None,
     };
@@ -382,9 +415,17 @@ pub struct PageQuery {
     )
 )]
 #[get("/activities/{id}/history")]
-pub async fn history(state: State, user: CurrentUser, path: web::Path<String>, query: Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn history(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<String>,
+    query: Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let (limit, cursor) = page::params(query.0.limit.as_deref(), query.0.cursor.as_deref())?;
+    let (limit, cursor) = {
+        let q = query.into_inner()?;
+        page::params(q.limit.as_deref(), q.cursor.as_deref())?
+    };
     let staff = user.role.is_staff();
     let rows = db::run(&state.pool, move |conn| {
         let (activity, _) = activities::find(conn, &id)?;

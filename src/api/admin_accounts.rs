@@ -46,13 +46,21 @@ pub struct AccountListQuery {
 )]
 #[get("/admin/accounts")]
 pub async fn list(state: State, _admin: Admin, query: Query<AccountListQuery>) -> ApiResult<HttpResponse> {
-    let q = query.0;
+    let q = query.into_inner()?;
     let mut errors = Vec::new();
     if q.role.as_deref().is_some_and(|r| Role::parse(r).is_none()) {
-        errors.push(FieldError::new("role", "invalid_choice", "must be registrant, moderator or admin"));
+        errors.push(FieldError::new(
+            "role",
+            "invalid_choice",
+            "must be registrant, moderator or admin",
+        ));
     }
     if q.kind.as_deref().is_some_and(|k| !rules::KINDS.contains(&k)) {
-        errors.push(FieldError::new("kind", "invalid_choice", "must be organization or individual"));
+        errors.push(FieldError::new(
+            "kind",
+            "invalid_choice",
+            "must be organization or individual",
+        ));
     }
     let disabled = match q.disabled.as_deref() {
         None => None,
@@ -78,7 +86,10 @@ pub async fn list(state: State, _admin: Admin, query: Query<AccountListQuery>) -
         disabled,
         q: q.q.filter(|s| !s.trim().is_empty()),
     };
-    let rows = db::run(&state.pool, move |conn| accounts::list(conn, &filter, cursor.as_ref(), limit)).await?;
+    let rows = db::run(&state.pool, move |conn| {
+        accounts::list(conn, &filter, cursor.as_ref(), limit)
+    })
+    .await?;
     let page = page::finish(
         rows,
         limit,
@@ -126,7 +137,7 @@ fn staff_role(field: &str, raw: &str) -> Result<Role, FieldError> {
 )]
 #[post("/admin/accounts")]
 pub async fn create(state: State, admin: Admin, body: Json<NewStaff>) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let mut errors = Vec::new();
     let email = rules::email(&b.email).map_err(|e| errors.push(e)).ok();
     let _ = rules::password("password", &b.password).map_err(|e| errors.push(e));
@@ -141,7 +152,10 @@ pub async fn create(state: State, admin: Admin, body: Json<NewStaff>) -> ApiResu
         db::transaction(conn, |conn| {
             let id = new_id();
             let profile = Profile::default();
-            accounts::insert(conn, &NewAccount::new(&id, &email, &hash, role.as_str(), None, &name, &profile))?;
+            accounts::insert(
+                conn,
+                &NewAccount::new(&id, &email, &hash, role.as_str(), None, &name, &profile),
+            )?;
             AuditEvent::account(&id, &admin.0, "account_create", Some(format!("role {role}"))).insert(conn)?;
             accounts::find(conn, &id)
         })
@@ -176,21 +190,37 @@ pub struct AccountAdminPatch {
     )
 )]
 #[patch("/admin/accounts/{id}")]
-pub async fn update(state: State, admin: Admin, path: web::Path<String>, body: Json<AccountAdminPatch>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: State,
+    admin: Admin,
+    path: web::Path<String>,
+    body: Json<AccountAdminPatch>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let b = body.0;
-    let role = b.role.as_deref().map(|r| staff_role("role", r)).transpose().map_err(|e| ApiError::validation(vec![e]))?;
+    let b = body.into_inner()?;
+    let role = b
+        .role
+        .as_deref()
+        .map(|r| staff_role("role", r))
+        .transpose()
+        .map_err(|e| ApiError::validation(vec![e]))?;
     let account = db::run(&state.pool, move |conn| {
         db::transaction(conn, |conn| {
             let current = accounts::find(conn, &id)?;
             if id == admin.0.id {
-                return Err(ApiError::conflict("cannot_change_self", "Admins cannot change their own role or disable themselves."));
+                return Err(ApiError::conflict(
+                    "cannot_change_self",
+                    "Admins cannot change their own role or disable themselves.",
+                ));
             }
             let mut changes = AccountChanges::default();
             let mut events = Vec::new();
             if let Some(role) = role {
                 if current.role == Role::Registrant.as_str() {
-                    return Err(ApiError::conflict("not_staff", "Registrant accounts keep their role; create a staff account instead."));
+                    return Err(ApiError::conflict(
+                        "not_staff",
+                        "Registrant accounts keep their role; create a staff account instead.",
+                    ));
                 }
                 if current.role != role.as_str() {
                     changes.role = Some(role.as_str().to_owned());

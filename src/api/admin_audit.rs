@@ -57,9 +57,16 @@ fn time(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<
 )]
 #[get("/admin/audit")]
 pub async fn list(state: State, _admin: Admin, query: Query<AuditQuery>) -> ApiResult<HttpResponse> {
-    let q = query.0;
+    let q = query.into_inner()?;
     let mut errors = Vec::new();
-    let actor_id = q.actor.as_deref().map(|a| parse_id("actor", a)).transpose().map_err(|e| errors.extend(e.errors().iter().cloned())).ok().flatten();
+    let actor_id = q
+        .actor
+        .as_deref()
+        .map(|a| parse_id("actor", a))
+        .transpose()
+        .map_err(|e| errors.extend(e.errors().iter().cloned()))
+        .ok()
+        .flatten();
     let activity_id = q
         .activity
         .as_deref()
@@ -70,7 +77,8 @@ pub async fn list(state: State, _admin: Admin, query: Query<AuditQuery>) -> ApiR
         .flatten();
     let since = time("since", q.since.as_deref(), &mut errors);
     let until = time("until", q.until.as_deref(), &mut errors);
-    let paging = page::params(q.limit.as_deref(), q.cursor.as_deref()).map_err(|e| errors.extend(e.errors().iter().cloned()));
+    let paging =
+        page::params(q.limit.as_deref(), q.cursor.as_deref()).map_err(|e| errors.extend(e.errors().iter().cloned()));
     let (Ok((limit, cursor)), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
@@ -81,7 +89,10 @@ pub async fn list(state: State, _admin: Admin, query: Query<AuditQuery>) -> ApiR
         since,
         until,
     };
-    let rows = db::run(&state.pool, move |conn| audit::list(conn, &filter, cursor.as_ref(), limit)).await?;
+    let rows = db::run(&state.pool, move |conn| {
+        audit::list(conn, &filter, cursor.as_ref(), limit)
+    })
+    .await?;
     let page = page::finish(
         rows,
         limit,

@@ -28,7 +28,9 @@ pub fn render(self_url: &str, items: &[PublicActivity]) -> String {
         .max()
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let mut x = String::with_capacity(1024 + items.len() * 1024);
-    x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"ja\">\n");
+    x.push_str(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"ja\">\n",
+    );
     let _ = writeln!(x, "  <id>{}</id>", escape(self_url));
     x.push_str("  <title>テレワーク月間 登録活動 / Telework Month activities</title>\n");
     let _ = writeln!(x, "  <updated>{}</updated>", updated.to_rfc3339());

@@ -91,18 +91,23 @@ fn token_pair(state: &State, account_id: &str, role: &str, token_version: i64, r
 #[post("/auth/register")]
 pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest>) -> ApiResult<HttpResponse> {
     rate_limit(&state, &req)?;
-    let body = body.0;
+    let body = body.into_inner()?;
     let mut errors: Vec<FieldError> = Vec::new();
     let email = rules::email(&body.email).map_err(|e| errors.push(e)).ok();
     let _ = rules::password("password", &body.password).map_err(|e| errors.push(e));
     if !rules::KINDS.contains(&body.kind.as_str()) {
-        errors.push(FieldError::new("kind", "invalid_choice", "must be organization or individual"));
+        errors.push(FieldError::new(
+            "kind",
+            "invalid_choice",
+            "must be organization or individual",
+        ));
     }
     let display_name = rules::display_name(&body.display_name).map_err(|e| errors.push(e)).ok();
     let profile = rules::build_profile(&Profile::default(), body.profile.into(), &body.kind)
         .map_err(|e| errors.extend(e))
         .ok();
-    let (Some(email), Some(display_name), Some(profile), true) = (email, display_name, profile, errors.is_empty()) else {
+    let (Some(email), Some(display_name), Some(profile), true) = (email, display_name, profile, errors.is_empty())
+    else {
         return Err(ApiError::validation(errors));
     };
     let hasher = state.hasher;
@@ -113,7 +118,15 @@ pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest
         db::transaction(conn, |conn| {
             accounts::insert(
                 conn,
-                &NewAccount::new(&id, &email, &hash, "registrant", Some(&body.kind), &display_name, &profile),
+                &NewAccount::new(
+                    &id,
+                    &email,
+                    &hash,
+                    "registrant",
+                    Some(&body.kind),
+                    &display_name,
+                    &profile,
+                ),
             )?;
             let refresh_token = tokens::issue(conn, &id, None, st.config.refresh_token_ttl)?;
             Ok((accounts::find(conn, &id)?, refresh_token))
@@ -141,7 +154,7 @@ pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest
 #[post("/auth/login")]
 pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
     rate_limit(&state, &req)?;
-    let LoginRequest { email, password } = body.0;
+    let LoginRequest { email, password } = body.into_inner()?;
     let account = match rules::email(&email) {
         Ok(e) => db::run(&state.pool, move |conn| accounts::find_by_email(conn, &e)).await?,
         Err(_) => None,
@@ -169,7 +182,13 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
             ));
         }
         let refresh_token = tokens::issue(conn, &account.id, None, st.config.refresh_token_ttl)?;
-        Ok(token_pair(&st, &account.id, &account.role, account.token_version, refresh_token))
+        Ok(token_pair(
+            &st,
+            &account.id,
+            &account.role,
+            account.token_version,
+            refresh_token,
+        ))
     })
     .await?;
     Ok(HttpResponse::Ok().json(pair))
@@ -187,21 +206,30 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
 )]
 #[post("/auth/refresh")]
 pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+    let token = body.into_inner()?.refresh_token;
     let st = state.clone();
     let pair = db::run(&state.pool, move |conn| {
-        match tokens::rotate(conn, &body.0.refresh_token, st.config.refresh_token_ttl)? {
+        match tokens::rotate(conn, &token, st.config.refresh_token_ttl)? {
             Rotation::Rotated { account_id, token } => {
                 let account = accounts::find(conn, &account_id)?;
                 if account.disabled_at.is_some() {
                     tokens::revoke_all(conn, &account.id)?;
                     return Err(ApiError::unauthorized("This account is disabled."));
                 }
-                Ok(token_pair(&st, &account.id, &account.role, account.token_version, token))
+                Ok(token_pair(
+                    &st,
+                    &account.id,
+                    &account.role,
+                    account.token_version,
+                    token,
+                ))
             }
             Rotation::Reused => Err(ApiError::unauthorized(
                 "This refresh token was already used; every token of this sign-in is now revoked. Sign in again.",
             )),
-            Rotation::Invalid => Err(ApiError::unauthorized("The refresh token is unknown or expired; sign in again.")),
+            Rotation::Invalid => Err(ApiError::unauthorized(
+                "The refresh token is unknown or expired; sign in again.",
+            )),
         }
     })
     .await?;
@@ -212,6 +240,7 @@ pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<Http
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Revoked")))]
 #[post("/auth/logout")]
 pub async fn logout(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
-    db::run(&state.pool, move |conn| tokens::revoke(conn, &body.0.refresh_token)).await?;
+    let token = body.into_inner()?.refresh_token;
+    db::run(&state.pool, move |conn| tokens::revoke(conn, &token)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

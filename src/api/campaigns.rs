@@ -82,21 +82,30 @@ fn valid_slug(s: &str) -> bool {
     !b.is_empty()
         && b.len() <= 40
         && b[0] != b'-'
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
 /// Checks a campaign's fields together.
 fn validate(c: &mut CampaignRow) -> ApiResult<()> {
     let mut errors = Vec::new();
     if !valid_slug(&c.slug) {
-        errors.push(FieldError::new("slug", "invalid_format", "must be 1–40 lower-case letters, digits or hyphens"));
+        errors.push(FieldError::new(
+            "slug",
+            "invalid_format",
+            "must be 1–40 lower-case letters, digits or hyphens",
+        ));
     }
     match text::clean("title", &c.title, 200, Lines::Single) {
         Ok(t) => c.title = t,
         Err(e) => errors.push(e),
     }
     if c.ends_on < c.starts_on {
-        errors.push(FieldError::new("ends_on", "before_start", "must be on or after starts_on"));
+        errors.push(FieldError::new(
+            "ends_on",
+            "before_start",
+            "must be on or after starts_on",
+        ));
     }
     if c.registration_closes_at <= c.registration_opens_at {
         errors.push(FieldError::new(
@@ -125,7 +134,7 @@ fn validate(c: &mut CampaignRow) -> ApiResult<()> {
 )]
 #[post("/admin/campaigns")]
 pub async fn create(state: State, _admin: Admin, body: Json<NewCampaign>) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let at = now();
     let mut row = CampaignRow {
         id: new_id(),
@@ -157,9 +166,14 @@ pub async fn create(state: State, _admin: Admin, body: Json<NewCampaign>) -> Api
     )
 )]
 #[patch("/admin/campaigns/{slug}")]
-pub async fn update(state: State, _admin: Admin, path: web::Path<String>, body: Json<CampaignPatch>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: State,
+    _admin: Admin,
+    path: web::Path<String>,
+    body: Json<CampaignPatch>,
+) -> ApiResult<HttpResponse> {
     let slug = path.into_inner();
-    let b = body.0;
+    let b = body.into_inner()?;
     let row = db::run(&state.pool, move |conn| {
         let mut row = campaigns::by_slug(conn, &slug)?;
         if let Some(t) = b.title {

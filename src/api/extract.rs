@@ -14,15 +14,32 @@ use serde::de::DeserializeOwned;
 /// The largest JSON body accepted.
 pub const JSON_LIMIT: usize = 64 * 1024;
 
-/// A JSON request body.
+/// A JSON request body. Its error is kept until the handler asks for the value, so that
+/// authentication and role checks (other extractors) always answer first.
 #[derive(Debug)]
-pub struct Json<T>(pub T);
+pub struct Json<T>(Result<T, ApiError>);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json::<T>(req, payload);
+        Box::pin(async move { Ok(Json(body.await)) })
+    }
+}
+
+fn read_json<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<T, ApiError>> {
+    {
         let is_json = req
             .headers()
             .get(CONTENT_TYPE)
@@ -48,13 +65,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::bad_request("invalid_body", format!("The body could not be read: {e}")))?;
+                let chunk = chunk
+                    .map_err(|e| ApiError::bad_request("invalid_body", format!("The body could not be read: {e}")))?;
                 if body.len() + chunk.len() > JSON_LIMIT {
                     return Err(ApiError::payload_too_large(JSON_LIMIT));
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(Json)
+            parse_json(&body)
         })
     }
 }
@@ -62,6 +80,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// Parses a JSON body; syntax errors are `malformed_json`, shape errors `validation_failed`
 /// with the path of the field at fault.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            "The body must be a JSON object.",
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
@@ -75,10 +99,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     match err.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
-            "malformed_json",
-            format!("The body is not valid JSON: {err}"),
-        ),
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {err}"))
+        }
         Category::Data => {
             let msg = err.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
@@ -90,7 +113,11 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
             let (field, code) = if msg.starts_with("missing field") {
                 (join(named), "required")
             } else if msg.starts_with("unknown field") {
-                (join(named), "unknown_field")
+                // The path ends with the unknown key, except under `flatten`.
+                (
+                    if path == "." { named.to_owned() } else { path.to_owned() },
+                    "unknown_field",
+                )
             } else if path == "." && msg.starts_with("invalid type") {
                 return ApiError::bad_request("malformed_json", format!("The body must be a JSON object: {msg}"));
             } else {
@@ -101,16 +128,23 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
     }
 }
 
-/// Query parameters. Repeated keys fill `Vec` fields; unknown keys are refused.
+/// Query parameters. Repeated keys fill `Vec` fields; unknown keys are refused. Like
+/// [`Json`], its error waits for the handler so that auth answers first.
 #[derive(Debug)]
-pub struct Query<T>(pub T);
+pub struct Query<T>(Result<T, ApiError>);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(parse_query(req.query_string()).map(Query))
+        std::future::ready(Ok(Query(parse_query(req.query_string()))))
     }
 }
 
@@ -118,7 +152,11 @@ pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
     serde_html_form::from_str(qs).map_err(|e| {
         let msg = e.to_string();
         let named = msg.split('`').nth(1).unwrap_or("query").to_owned();
-        let code = if msg.starts_with("unknown field") { "unknown_parameter" } else { "invalid_parameter" };
+        let code = if msg.starts_with("unknown field") {
+            "unknown_parameter"
+        } else {
+            "invalid_parameter"
+        };
         ApiError::validation(vec![FieldError::new(named, code, msg)])
     })
 }
@@ -173,9 +211,15 @@ mod tests {
         assert_eq!(err_of("[1]").0, "malformed_json");
         assert_eq!(err_of(r#"{"title":"a"} x"#).0, "malformed_json");
         let (code, errs) = err_of(r#"{"title": 5}"#);
-        assert_eq!((code.as_str(), errs[0].field.as_str(), errs[0].code.as_str()), ("validation_failed", "title", "invalid_type"));
+        assert_eq!(
+            (code.as_str(), errs[0].field.as_str(), errs[0].code.as_str()),
+            ("validation_failed", "title", "invalid_type")
+        );
         let (_, errs) = err_of(r#"{"title":"a","bogus":1}"#);
-        assert_eq!((errs[0].field.as_str(), errs[0].code.as_str()), ("bogus", "unknown_field"));
+        assert_eq!(
+            (errs[0].field.as_str(), errs[0].code.as_str()),
+            ("bogus", "unknown_field")
+        );
         let (_, errs) = err_of(r#"{}"#);
         assert_eq!((errs[0].field.as_str(), errs[0].code.as_str()), ("title", "required"));
         let (_, errs) = err_of(r#"{"title":"a","inner":{"n":-1}}"#);

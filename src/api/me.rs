@@ -42,6 +42,7 @@ pub struct MePatch {
 )]
 #[patch("/me")]
 pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> ApiResult<HttpResponse> {
+    let body = body.into_inner()?;
     let st = state.clone();
     let account = db::run(&state.pool, move |conn| {
         db::transaction(conn, |conn| {
@@ -49,7 +50,6 @@ pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> A
             let kind = current.kind.clone().unwrap_or_default();
             let mut errors = Vec::new();
             let display_name = body
-                .0
                 .display_name
                 .as_deref()
                 .map(rules::display_name)
@@ -57,7 +57,7 @@ pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> A
                 .map_err(|e| errors.push(e))
                 .ok()
                 .flatten();
-            let profile = rules::build_profile(&current.profile(), body.0.profile.into(), &kind)
+            let profile = rules::build_profile(&current.profile(), body.profile.into(), &kind)
                 .map_err(|e| errors.extend(e))
                 .ok();
             let (Some(profile), true) = (profile, errors.is_empty()) else {
@@ -98,7 +98,10 @@ pub struct PasswordChange {
 )]
 #[post("/me/password")]
 pub async fn change_password(state: State, user: CurrentUser, body: Json<PasswordChange>) -> ApiResult<HttpResponse> {
-    let PasswordChange { current_password, new_password } = body.0;
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body.into_inner()?;
     rules::password("new_password", &new_password).map_err(|e| ApiError::validation(vec![e]))?;
     let id = user.id.clone();
     let stored = db::run(&state.pool, move |conn| Ok(accounts::find(conn, &id)?.password_hash)).await?;

@@ -21,8 +21,8 @@ use crate::error::ApiError;
 use crate::openapi;
 use actix_web::HttpRequest;
 use std::sync::OnceLock;
-use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers every route: health at the root, the API under `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -115,7 +115,7 @@ pub struct QueueQuery {
 )]
 #[get("/moderation/queue")]
 pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> ApiResult<HttpResponse> {
-    let q = query.0;
+    let q = query.into_inner()?;
     let mut errors = Vec::new();
     let category_bit = q.category.as_deref().map(|c| {
         category_bit(c).unwrap_or_else(|| {
@@ -123,10 +123,18 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
             0
         })
     });
-    if q.kind.as_deref().is_some_and(|k| !crate::domain::account::KINDS.contains(&k)) {
-        errors.push(FieldError::new("kind", "invalid_choice", "must be organization or individual"));
+    if q.kind
+        .as_deref()
+        .is_some_and(|k| !crate::domain::account::KINDS.contains(&k))
+    {
+        errors.push(FieldError::new(
+            "kind",
+            "invalid_choice",
+            "must be organization or individual",
+        ));
     }
-    let paging = page::params(q.limit.as_deref(), q.cursor.as_deref()).map_err(|e| errors.extend(e.errors().iter().cloned()));
+    let paging =
+        page::params(q.limit.as_deref(), q.cursor.as_deref()).map_err(|e| errors.extend(e.errors().iter().cloned()));
     let (Ok((limit, cursor)), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
@@ -135,7 +143,9 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
         let campaign_id = match &q.campaign {
             Some(slug) => Some(
                 campaigns::by_slug(conn, slug)
-                    .map_err(|_| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`")))?
+                    .map_err(|_| {
+                        ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`"))
+                    })?
                     .id,
             ),
             None => None,
@@ -168,7 +178,11 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
                         .collect()
                 })
                 .unwrap_or_default();
-            let kind = if item.0.pending_revision.is_some() { "revision" } else { "submission" };
+            let kind = if item.0.pending_revision.is_some() {
+                "revision"
+            } else {
+                "submission"
+            };
             items.push(QueueItem {
                 kind,
                 queued_at: utc(queued_at),
@@ -271,7 +285,9 @@ impl ReasonBody {
                 "must be a code from GET /moderation/reasons",
             ));
         }
-        let reason = text::clean("reason", &self.reason, 1000, Lines::Multi).map_err(|e| errors.push(e)).ok();
+        let reason = text::clean("reason", &self.reason, 1000, Lines::Multi)
+            .map_err(|e| errors.push(e))
+            .ok();
         match reason {
             Some(reason) if errors.is_empty() => Ok((self.version, (self.reason_code, reason))),
             _ => Err(ApiError::validation(errors)),
@@ -311,11 +327,16 @@ async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResul
     )
 )]
 #[post("/moderation/activities/{id}/approve")]
-pub async fn approve(state: State, m: Moderator, path: web::Path<String>, body: Json<VersionBody>) -> ApiResult<HttpResponse> {
+pub async fn approve(
+    state: State,
+    m: Moderator,
+    path: web::Path<String>,
+    body: Json<VersionBody>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
     let step = Step {
         action: Action::Approve,
-        version: body.0.version,
+        version: body.into_inner()?.version,
         reason: None,
         edit: None,
     };
@@ -337,9 +358,14 @@ pub async fn approve(state: State, m: Moderator, path: web::Path<String>, body: 
     )
 )]
 #[post("/moderation/activities/{id}/reject")]
-pub async fn reject(state: State, m: Moderator, path: web::Path<String>, body: Json<ReasonBody>) -> ApiResult<HttpResponse> {
+pub async fn reject(
+    state: State,
+    m: Moderator,
+    path: web::Path<String>,
+    body: Json<ReasonBody>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let (version, reason) = body.0.validate()?;
+    let (version, reason) = body.into_inner()?.validate()?;
     let step = Step {
         action: Action::Reject,
         version,
@@ -363,9 +389,14 @@ pub async fn reject(state: State, m: Moderator, path: web::Path<String>, body: J
     )
 )]
 #[post("/moderation/activities/{id}/unpublish")]
-pub async fn unpublish(state: State, m: Moderator, path: web::Path<String>, body: Json<ReasonBody>) -> ApiResult<HttpResponse> {
+pub async fn unpublish(
+    state: State,
+    m: Moderator,
+    path: web::Path<String>,
+    body: Json<ReasonBody>,
+) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let (version, reason) = body.0.validate()?;
+    let (version, reason) = body.into_inner()?.validate()?;
     let step = Step {
         action: Action::Unpublish,
         version,

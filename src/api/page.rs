@@ -25,7 +25,11 @@ pub fn limit(raw: Option<&str>) -> Result<i64, FieldError> {
         None => Ok(DEFAULT_LIMIT),
         Some(s) => match s.trim().parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(FieldError::new("limit", "out_of_range", format!("must be a whole number from 1 to {MAX_LIMIT}"))),
+            _ => Err(FieldError::new(
+                "limit",
+                "out_of_range",
+                format!("must be a whole number from 1 to {MAX_LIMIT}"),
+            )),
         },
     }
 }
@@ -66,15 +70,14 @@ pub fn params(limit_raw: Option<&str>, cursor_raw: Option<&str>) -> Result<(i64,
 }
 
 /// Cuts a list fetched with `limit + 1` rows into a page and the cursor of its last item.
-pub fn finish<R, T>(
-    mut rows: Vec<R>,
-    limit: i64,
-    key: impl Fn(&R) -> Cursor,
-    map: impl FnMut(R) -> T,
-) -> Page<T> {
+pub fn finish<R, T>(mut rows: Vec<R>, limit: i64, key: impl Fn(&R) -> Cursor, map: impl FnMut(R) -> T) -> Page<T> {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| key(r).encode()) } else { None };
+    let next_cursor = if more {
+        rows.last().map(|r| key(r).encode())
+    } else {
+        None
+    };
     Page {
         items: rows.into_iter().map(map).collect(),
         next_cursor,
@@ -88,11 +91,18 @@ mod tests {
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
         let c = Cursor {
-            at: chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap().naive_utc(),
+            at: chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000)
+                .unwrap()
+                .naive_utc(),
             id: "0192f1a0-0000-7000-8000-000000000000".into(),
         };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
-        for bad in ["", "!!", "bm9wZQ", &URL_SAFE_NO_PAD.encode("2020-01-01T00:00:00.000000|x")] {
+        for bad in [
+            "",
+            "!!",
+            "bm9wZQ",
+            &URL_SAFE_NO_PAD.encode("2020-01-01T00:00:00.000000|x"),
+        ] {
             assert_eq!(Cursor::decode(bad).unwrap_err().code, "invalid_cursor", "{bad}");
         }
     }

@@ -46,7 +46,11 @@ pub struct PublicActivity {
 impl PublicActivity {
     fn new((r, slug): (PublicRow, String)) -> Self {
         Self {
-            industry: if r.owner_kind == "organization" { r.owner_industry } else { None },
+            industry: if r.owner_kind == "organization" {
+                r.owner_industry
+            } else {
+                None
+            },
             categories: category_codes(r.category_mask),
             approved_at: r.approved_at.map(utc),
             id: r.id,
@@ -111,29 +115,54 @@ fn validate(q: PublicQuery) -> ApiResult<Listing> {
         match category_bit(c) {
             Some(b) => bits |= b,
             None => errors.push(FieldError::new(
-                if q.category.len() == 1 { "category".to_owned() } else { format!("category[{i}]") },
+                if q.category.len() == 1 {
+                    "category".to_owned()
+                } else {
+                    format!("category[{i}]")
+                },
                 "invalid_choice",
                 format!("`{c}` is not one of try_practice, learn_discuss, support_cooperate"),
             )),
         }
     }
     if q.prefecture.as_deref().is_some_and(|p| !reference::is_prefecture(p)) {
-        errors.push(FieldError::new("prefecture", "invalid_choice", "must be a JIS X 0401 code from \"01\" to \"47\""));
+        errors.push(FieldError::new(
+            "prefecture",
+            "invalid_choice",
+            "must be a JIS X 0401 code from \"01\" to \"47\"",
+        ));
     }
     if q.kind.as_deref().is_some_and(|k| !account::KINDS.contains(&k)) {
-        errors.push(FieldError::new("kind", "invalid_choice", "must be organization or individual"));
+        errors.push(FieldError::new(
+            "kind",
+            "invalid_choice",
+            "must be organization or individual",
+        ));
     }
     if q.format.as_deref().is_some_and(|f| !reference::is_format(f)) {
-        errors.push(FieldError::new("format", "invalid_choice", "must be online, onsite or hybrid"));
+        errors.push(FieldError::new(
+            "format",
+            "invalid_choice",
+            "must be online, onsite or hybrid",
+        ));
     }
-    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(text::search_form);
+    let search =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(text::search_form);
     if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
         errors.push(FieldError::new("q", "too_long", "must be at most 100 characters"));
     }
     if search.as_ref().is_some_and(|s| s.chars().any(char::is_control)) {
-        errors.push(FieldError::new("q", "invalid_characters", "must not contain control characters"));
+        errors.push(FieldError::new(
+            "q",
+            "invalid_characters",
+            "must not contain control characters",
+        ));
     }
-    let paging = page::params(q.limit.as_deref(), q.cursor.as_deref()).map_err(|e| errors.extend(e.errors().iter().cloned()));
+    let paging =
+        page::params(q.limit.as_deref(), q.cursor.as_deref()).map_err(|e| errors.extend(e.errors().iter().cloned()));
     let (Ok((limit, cursor)), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
@@ -154,7 +183,12 @@ fn validate(q: PublicQuery) -> ApiResult<Listing> {
 
 /// Serves a public response through the generation cache: 304 on a matching
 /// `If-None-Match`, cached bytes when this generation already made them, else `make`.
-async fn cached<F, Fut>(state: &State, req: &HttpRequest, content_type: &'static str, make: F) -> ApiResult<HttpResponse>
+async fn cached<F, Fut>(
+    state: &State,
+    req: &HttpRequest,
+    content_type: &'static str,
+    make: F,
+) -> ApiResult<HttpResponse>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = ApiResult<Bytes>>,
@@ -179,14 +213,22 @@ where
         Some(hit) => hit.body.clone(),
         None => {
             let body = make().await?;
-            state.public.put(key, generation, tag.clone(), body.clone()).body.clone()
+            state
+                .public
+                .put(key, generation, tag.clone(), body.clone())
+                .body
+                .clone()
         }
     };
-    Ok(respond(HttpResponse::Ok(), &tag).insert_header((CONTENT_TYPE, content_type)).body(body))
+    Ok(respond(HttpResponse::Ok(), &tag)
+        .insert_header((CONTENT_TYPE, content_type))
+        .body(body))
 }
 
 fn json_bytes<T: Serialize>(v: &T) -> ApiResult<Bytes> {
-    serde_json::to_vec(v).map(Bytes::from).map_err(|e| ApiError::internal(e.to_string()))
+    serde_json::to_vec(v)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::internal(e.to_string()))
 }
 
 fn campaign_id(conn: &mut db::DbConn, slug: Option<&str>) -> ApiResult<Option<String>> {
@@ -209,7 +251,7 @@ fn campaign_id(conn: &mut db::DbConn, slug: Option<&str>) -> ApiResult<Option<St
 )]
 #[get("/public/activities")]
 pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> ApiResult<HttpResponse> {
-    let listing = validate(query.0)?;
+    let listing = validate(query.into_inner()?)?;
     let pool = state.pool.clone();
     cached(&state, &req, "application/json", || async move {
         let page = db::run(&pool, move |conn| {
@@ -305,14 +347,21 @@ pub async fn stats(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
                 *s.by_category.entry(c).or_default() += n;
             }
             if kind == "organization" {
-                *s.by_industry.entry(industry.unwrap_or_else(|| "none".into())).or_default() += n;
+                *s.by_industry
+                    .entry(industry.unwrap_or_else(|| "none".into()))
+                    .or_default() += n;
             }
             *s.by_kind.entry(kind).or_default() += n;
-            *s.by_prefecture.entry(prefecture.unwrap_or_else(|| "none".into())).or_default() += n;
+            *s.by_prefecture
+                .entry(prefecture.unwrap_or_else(|| "none".into()))
+                .or_default() += n;
         }
         let mut items: Vec<CampaignStats> = by.into_values().collect();
         items.sort_by(|a, b| b.campaign.cmp(&a.campaign));
-        json_bytes(&PublicStats { items, next_cursor: None })
+        json_bytes(&PublicStats {
+            items,
+            next_cursor: None,
+        })
     })
     .await
 }
@@ -341,7 +390,7 @@ pub struct FeedQuery {
 )]
 #[get("/public/feed.atom")]
 pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> ApiResult<HttpResponse> {
-    let q = query.0;
+    let q = query.into_inner()?;
     let listing = validate(PublicQuery {
         campaign: q.campaign,
         category: q.category,

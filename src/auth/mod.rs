@@ -76,7 +76,11 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = match header {
-                None => return Err(ApiError::unauthorized("Sign in: send `Authorization: Bearer <access_token>`.")),
+                None => {
+                    return Err(ApiError::unauthorized(
+                        "Sign in: send `Authorization: Bearer <access_token>`.",
+                    ))
+                }
                 Some(Err(_)) => return Err(invalid_token()),
                 Some(Ok(value)) => bearer(&value).ok_or_else(invalid_token)?,
             };

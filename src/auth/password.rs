@@ -19,13 +19,8 @@ impl Hasher {
     }
 
     fn argon2(&self) -> Argon2<'static> {
-        let params = Params::new(
-            self.cost.memory_kib,
-            self.cost.iterations,
-            self.cost.parallelism,
-            None,
-        )
-        .expect("argon2 parameters are constants checked by tests");
+        let params = Params::new(self.cost.memory_kib, self.cost.iterations, self.cost.parallelism, None)
+            .expect("argon2 parameters are constants checked by tests");
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
     }
 
@@ -41,9 +36,7 @@ impl Hasher {
     /// Checks a password against a stored hash (whatever cost it was made with).
     pub fn verify(&self, stored: &str, password: &str) -> bool {
         match PasswordHash::new(stored) {
-            Ok(parsed) => Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
+            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
             Err(_) => false,
         }
     }

@@ -267,21 +267,29 @@ pub fn list(conn: &mut DbConn, f: &ListFilter, cursor: Option<&Cursor>, limit: i
                 .or(accounts::created_at.eq(c.at).and(accounts::id.lt(c.id.clone()))),
         );
     }
-    Ok(q
-        .order((accounts::created_at.desc(), accounts::id.desc()))
+    Ok(q.order((accounts::created_at.desc(), accounts::id.desc()))
         .limit(limit + 1)
         .load(conn)?)
 }
 
 /// Creates an admin from the command line, with the same rules as the API.
-pub fn create_admin(conn: &mut DbConn, hasher: &Hasher, email: &str, password: &str, display_name: &str) -> Result<String, String> {
+pub fn create_admin(
+    conn: &mut DbConn,
+    hasher: &Hasher,
+    email: &str,
+    password: &str,
+    display_name: &str,
+) -> Result<String, String> {
     let email = account::email(email).map_err(|e| format!("--email {}", e.message))?;
     account::password("password", password).map_err(|e| format!("password {}", e.message))?;
     let display_name = account::display_name(display_name).map_err(|e| format!("--display-name {}", e.message))?;
     let id = super::new_id();
     let hash = hasher.hash(password);
     let profile = Profile::default();
-    insert(conn, &NewAccount::new(&id, &email, &hash, "admin", None, &display_name, &profile))
-        .map_err(|e| e.to_string())?;
+    insert(
+        conn,
+        &NewAccount::new(&id, &email, &hash, "admin", None, &display_name, &profile),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(id)
 }

@@ -62,7 +62,9 @@ impl ActivityRow {
 
     /// The pending revision, if any.
     pub fn revision(&self) -> Option<ActivityText> {
-        self.pending_revision.as_deref().and_then(|j| serde_json::from_str(j).ok())
+        self.pending_revision
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
     }
 }
 
@@ -128,7 +130,13 @@ pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<WithSlug> {
 
 /// Applies `changes` and bumps the version, only if the row is still at `version` and
 /// `status`. One statement, so of many concurrent writers of one version exactly one wins.
-pub fn update_if_current(conn: &mut DbConn, id: &str, version: i64, status: Status, changes: &ActivityChanges) -> ApiResult<bool> {
+pub fn update_if_current(
+    conn: &mut DbConn,
+    id: &str,
+    version: i64,
+    status: Status,
+    changes: &ActivityChanges,
+) -> ApiResult<bool> {
     let n = diesel::update(
         activities::table
             .filter(activities::id.eq(id))
@@ -152,7 +160,13 @@ pub fn delete_if_current(conn: &mut DbConn, id: &str, version: i64) -> ApiResult
 }
 
 /// An owner's activities, newest first, optionally of one status.
-pub fn list_own(conn: &mut DbConn, account_id: &str, status: Option<Status>, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<WithSlug>> {
+pub fn list_own(
+    conn: &mut DbConn,
+    account_id: &str,
+    status: Option<Status>,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<WithSlug>> {
     let mut q = activities::table
         .inner_join(campaigns::table)
         .filter(activities::account_id.eq(account_id))
@@ -184,7 +198,9 @@ pub struct QueueFilter {
 diesel::infix_operator!(BitAnd, " & ", diesel::sql_types::Integer);
 
 /// `category_mask & bits`, for "has any of these categories" filters.
-pub fn mask_and(bits: i32) -> BitAnd<activities::category_mask, diesel::dsl::AsExprOf<i32, diesel::sql_types::Integer>> {
+pub fn mask_and(
+    bits: i32,
+) -> BitAnd<activities::category_mask, diesel::dsl::AsExprOf<i32, diesel::sql_types::Integer>> {
     BitAnd::new(activities::category_mask, bits.into_sql::<diesel::sql_types::Integer>())
 }
 
@@ -230,7 +246,10 @@ pub fn queue_position(conn: &mut DbConn, at: NaiveDateTime, id: &str) -> ApiResu
 
 /// Queue length and the oldest entry time.
 pub fn queue_summary(conn: &mut DbConn) -> ApiResult<(i64, Option<NaiveDateTime>)> {
-    let n = activities::table.filter(activities::queued_at.is_not_null()).count().get_result(conn)?;
+    let n = activities::table
+        .filter(activities::queued_at.is_not_null())
+        .count()
+        .get_result(conn)?;
     let oldest = activities::table
         .filter(activities::queued_at.is_not_null())
         .select(diesel::dsl::min(activities::queued_at))

@@ -110,7 +110,12 @@ pub struct AuditRow {
 }
 
 /// An activity's events, oldest first.
-pub fn for_activity(conn: &mut DbConn, activity_id: &str, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<AuditRow>> {
+pub fn for_activity(
+    conn: &mut DbConn,
+    activity_id: &str,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<AuditRow>> {
     let mut q = audit_events::table
         .filter(audit_events::activity_id.eq(activity_id))
         .select(AuditRow::as_select())
@@ -171,10 +176,17 @@ pub fn list(conn: &mut DbConn, f: &AuditFilter, cursor: Option<&Cursor>, limit: 
 pub const DECISIONS: [&str; 5] = ["approve", "reject", "unpublish", "approve_revision", "reject_revision"];
 
 /// Decision events since `since`: (action, time, seconds waited).
-pub fn decisions_since(conn: &mut DbConn, since: NaiveDateTime) -> ApiResult<Vec<(String, NaiveDateTime, Option<i64>)>> {
+pub fn decisions_since(
+    conn: &mut DbConn,
+    since: NaiveDateTime,
+) -> ApiResult<Vec<(String, NaiveDateTime, Option<i64>)>> {
     Ok(audit_events::table
         .filter(audit_events::action.eq_any(DECISIONS))
         .filter(audit_events::created_at.ge(since))
-        .select((audit_events::action, audit_events::created_at, audit_events::waited_seconds))
+        .select((
+            audit_events::action,
+            audit_events::created_at,
+            audit_events::waited_seconds,
+        ))
         .load(conn)?)
 }

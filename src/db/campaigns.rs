@@ -37,12 +37,18 @@ fn slug_conflict(err: DieselError) -> ApiError {
 }
 
 pub fn insert(conn: &mut DbConn, row: &CampaignRow) -> ApiResult<()> {
-    diesel::insert_into(campaigns::table).values(row).execute(conn).map_err(slug_conflict)?;
+    diesel::insert_into(campaigns::table)
+        .values(row)
+        .execute(conn)
+        .map_err(slug_conflict)?;
     Ok(())
 }
 
 pub fn save(conn: &mut DbConn, row: &CampaignRow) -> ApiResult<()> {
-    diesel::update(campaigns::table.find(&row.id)).set(row).execute(conn).map_err(slug_conflict)?;
+    diesel::update(campaigns::table.find(&row.id))
+        .set(row)
+        .execute(conn)
+        .map_err(slug_conflict)?;
     Ok(())
 }
 

@@ -4,12 +4,12 @@
 
 pub mod accounts;
 pub mod activities;
-pub mod campaigns;
-pub mod workflow;
 pub mod audit;
+pub mod campaigns;
 pub mod public;
 pub mod schema;
 pub mod tokens;
+pub mod workflow;
 
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
@@ -173,9 +173,7 @@ pub fn connect(target: &DbTarget, opts: &PoolOptions) -> Result<Pool, String> {
         .min_idle(Some(0))
         .connection_timeout(opts.timeout)
         .test_on_check_out(false)
-        .build_unchecked(Manager {
-            target: target.clone(),
-        }))
+        .build_unchecked(Manager { target: target.clone() }))
 }
 
 fn prepare_sqlite_file(path: &str) -> Result<(), String> {
@@ -274,8 +272,14 @@ mod tests {
 
     #[test]
     fn target_is_chosen_by_scheme() {
-        assert_eq!(DbTarget::parse("sqlite://data/x.db").unwrap(), DbTarget::Sqlite("data/x.db".into()));
-        assert_eq!(DbTarget::parse("data/x.db").unwrap(), DbTarget::Sqlite("data/x.db".into()));
+        assert_eq!(
+            DbTarget::parse("sqlite://data/x.db").unwrap(),
+            DbTarget::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DbTarget::parse("data/x.db").unwrap(),
+            DbTarget::Sqlite("data/x.db".into())
+        );
         assert_eq!(
             DbTarget::parse("postgresql://u@h/db").unwrap(),
             DbTarget::Postgres("postgresql://u@h/db".into())

@@ -62,9 +62,7 @@ pub struct PublicFilter {
 macro_rules! filtered {
     ($f:expr) => {{
         let f = $f;
-        let mut q = activities::table
-            .filter(activities::status.eq("approved"))
-            .into_boxed();
+        let mut q = activities::table.filter(activities::status.eq("approved")).into_boxed();
         if let Some(c) = &f.campaign_id {
             q = q.filter(activities::campaign_id.eq(c.clone()));
         }
@@ -83,14 +81,23 @@ macro_rules! filtered {
             q = q.filter(activities::format.eq(fmt.clone()));
         }
         if let Some(text) = &f.q {
-            q = q.filter(activities::search_text.like(format!("%{}%", super::like_escape(text))).escape('\\'));
+            q = q.filter(
+                activities::search_text
+                    .like(format!("%{}%", super::like_escape(text)))
+                    .escape('\\'),
+            );
         }
         q
     }};
 }
 
 /// One page of approved activities, newest approval first, with their campaign slugs.
-pub fn list(conn: &mut DbConn, f: &PublicFilter, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<(PublicRow, String)>> {
+pub fn list(
+    conn: &mut DbConn,
+    f: &PublicFilter,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<(PublicRow, String)>> {
     let mut q = filtered!(f);
     if let Some(c) = cursor {
         q = q.filter(
@@ -134,11 +141,12 @@ fn with_slugs(conn: &mut DbConn, rows: Vec<PublicRow>) -> ApiResult<Vec<(PublicR
         .collect())
 }
 
-/// Approved counts grouped by campaign, categories, kind, prefecture and industry.
+/// Approved counts grouped by campaign, categories, kind, prefecture and industry:
+/// (campaign, category mask, kind, prefecture, industry, count).
 pub type StatGroup = (String, i32, String, Option<String>, Option<String>, i64);
 
 pub fn stat_groups(conn: &mut DbConn) -> ApiResult<Vec<StatGroup>> {
-    let groups: Vec<(String, i32, String, Option<String>, Option<String>, i64)> = activities::table
+    let groups: Vec<StatGroup> = activities::table
         .filter(activities::status.eq("approved"))
         .group_by((
             activities::campaign_id,

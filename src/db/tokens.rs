@@ -92,9 +92,13 @@ pub fn rotate(conn: &mut DbConn, token: &str, ttl: Duration) -> ApiResult<Rotati
             return Ok(Rotation::Invalid);
         }
         // Spend it only if nobody else did in between; otherwise it is a reuse.
-        let spent = diesel::update(refresh_tokens::table.find(&row.id).filter(refresh_tokens::used_at.is_null()))
-            .set(refresh_tokens::used_at.eq(at))
-            .execute(conn)?;
+        let spent = diesel::update(
+            refresh_tokens::table
+                .find(&row.id)
+                .filter(refresh_tokens::used_at.is_null()),
+        )
+        .set(refresh_tokens::used_at.eq(at))
+        .execute(conn)?;
         if spent == 0 {
             revoke_family(conn, &row.family_id)?;
             return Ok(Rotation::Reused);

@@ -28,7 +28,12 @@ pub enum Outcome {
 }
 
 /// A 409 that shows the activity as it is now; `to_view` renders it for the caller.
-fn conflict(code: &'static str, detail: String, current: &WithSlug, to_view: &dyn Fn(&WithSlug) -> serde_json::Value) -> ApiError {
+fn conflict(
+    code: &'static str,
+    detail: String,
+    current: &WithSlug,
+    to_view: &dyn Fn(&WithSlug) -> serde_json::Value,
+) -> ApiError {
     ApiError::conflict(code, detail).with_current(to_view(current))
 }
 
@@ -46,7 +51,10 @@ pub fn perform(
     if row.version != step.version {
         return Err(conflict(
             "version_conflict",
-            format!("The activity is at version {}, not {}; reload it and try again.", row.version, step.version),
+            format!(
+                "The activity is at version {}, not {}; reload it and try again.",
+                row.version, step.version
+            ),
             &current,
             to_view,
         ));
@@ -83,14 +91,17 @@ pub fn perform(
     match t.text {
         TextEffect::EditText => {
             let input = step.edit.unwrap_or_default();
-            let text = text_rules::build(Some(&row.text()), input, &actor.display_name).map_err(ApiError::validation)?;
+            let text =
+                text_rules::build(Some(&row.text()), input, &actor.display_name).map_err(ApiError::validation)?;
             changes = changes.with_text(&text);
         }
         TextEffect::EditRevision => {
             let base = revision.clone().unwrap_or_else(|| row.text());
             let input = step.edit.unwrap_or_default();
             let text = text_rules::build(Some(&base), input, &actor.display_name).map_err(ApiError::validation)?;
-            changes.pending_revision = Some(Some(serde_json::to_string(&text).map_err(|e| ApiError::internal(e.to_string()))?));
+            changes.pending_revision = Some(Some(
+                serde_json::to_string(&text).map_err(|e| ApiError::internal(e.to_string()))?,
+            ));
             changes.rejection_reason = Some(None);
             changes.rejection_reason_code = Some(None);
         }
@@ -126,8 +137,9 @@ pub fn perform(
         _ => {}
     }
     // Public data changes when an approved activity leaves or changes, or one is approved.
-    let touches_public = t.from == Status::Approved && t.text != TextEffect::EditRevision && t.text != TextEffect::DropRevision
-        || t.to == Status::Approved && t.from != Status::Approved;
+    let touches_public =
+        t.from == Status::Approved && t.text != TextEffect::EditRevision && t.text != TextEffect::DropRevision
+            || t.to == Status::Approved && t.from != Status::Approved;
 
     let id = row.id.clone();
     let queued_at = row.queued_at;
@@ -138,7 +150,10 @@ pub fn perform(
             activities::update_if_current(conn, &id, step.version, status, &changes)?
         };
         if !applied {
-            return Err(ApiError::conflict("version_conflict", "Someone else changed this activity first; reload it."));
+            return Err(ApiError::conflict(
+                "version_conflict",
+                "Someone else changed this activity first; reload it.",
+            ));
         }
         let mut event = AuditEvent::transition(&id, actor, &t);
         if let Some((code, text)) = &step.reason {
@@ -153,16 +168,17 @@ pub fn perform(
         }
         Ok(())
     })
-    .or_else(|e| {
+    .map_err(|e| {
         // Lost a race: answer with the state that won.
-        if e.code() == "version_conflict" {
-            let now_current = activities::find(conn, &id);
-            return match now_current {
-                Ok(c) => Err(conflict("version_conflict", "Someone else changed this activity first; reload it.".into(), &c, to_view)),
-                Err(_) => Err(e),
-            };
+        match (e.code(), activities::find(conn, &id)) {
+            ("version_conflict", Ok(c)) => conflict(
+                "version_conflict",
+                "Someone else changed this activity first; reload it.".into(),
+                &c,
+                to_view,
+            ),
+            _ => e,
         }
-        Err(e)
     })?;
     if t.text == TextEffect::Remove {
         return Ok(Outcome::Deleted);

@@ -32,7 +32,9 @@ pub fn email(raw: &str) -> Result<String, FieldError> {
         || domain.starts_with('.')
         || domain.ends_with('.')
         || domain.contains("..")
-        || domain.split('.').any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
+        || domain
+            .split('.')
+            .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
     {
         return bad("has an invalid domain");
     }
@@ -43,13 +45,25 @@ pub fn email(raw: &str) -> Result<String, FieldError> {
 pub fn password(field: &str, raw: &str) -> Result<(), FieldError> {
     let n = raw.chars().count();
     if n < PASSWORD_MIN {
-        return Err(FieldError::new(field, "too_short", format!("must be at least {PASSWORD_MIN} characters")));
+        return Err(FieldError::new(
+            field,
+            "too_short",
+            format!("must be at least {PASSWORD_MIN} characters"),
+        ));
     }
     if n > PASSWORD_MAX {
-        return Err(FieldError::new(field, "too_long", format!("must be at most {PASSWORD_MAX} characters")));
+        return Err(FieldError::new(
+            field,
+            "too_long",
+            format!("must be at most {PASSWORD_MAX} characters"),
+        ));
     }
     if raw.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "invalid_characters", "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "invalid_characters",
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -101,7 +115,11 @@ pub fn build_profile(base: &Profile, input: ProfileInput, kind: &str) -> Result<
             None => base.clone(),
             Some(None) => None,
             Some(Some(_)) if org_only && !is_org => {
-                errors.push(FieldError::new(name, "not_applicable", "applies to organization accounts only"));
+                errors.push(FieldError::new(
+                    name,
+                    "not_applicable",
+                    "applies to organization accounts only",
+                ));
                 None
             }
             Some(Some(raw)) => match check(&raw) {
@@ -130,26 +148,59 @@ pub fn build_profile(base: &Profile, input: ProfileInput, kind: &str) -> Result<
         prefecture: field("prefecture", input.prefecture, &base.prefecture, false, &|raw| {
             pick(raw, reference::is_prefecture, "a JIS X 0401 code from \"01\" to \"47\"")
         }),
-        employee_band: field("employee_band", input.employee_band, &base.employee_band, true, &|raw| {
-            pick(raw, reference::is_employee_band, "one of 1-9, 10-49, 50-99, 100-299, 300-999, 1000+")
-        }),
+        employee_band: field(
+            "employee_band",
+            input.employee_band,
+            &base.employee_band,
+            true,
+            &|raw| {
+                pick(
+                    raw,
+                    reference::is_employee_band,
+                    "one of 1-9, 10-49, 50-99, 100-299, 300-999, 1000+",
+                )
+            },
+        ),
         website: field("website", input.website, &base.website, false, &http_url),
-        corporate_number: field("corporate_number", input.corporate_number, &base.corporate_number, true, &|raw| {
-            let digits = raw.trim();
-            if corporate_number::is_valid(digits) {
-                Ok(digits.to_owned())
-            } else {
-                Err(FieldError::new("", "invalid_corporate_number", "must be 13 digits with a valid check digit"))
-            }
-        }),
-        contact_name: field("contact_name", input.contact_name, &base.contact_name, false, &line(100)),
+        corporate_number: field(
+            "corporate_number",
+            input.corporate_number,
+            &base.corporate_number,
+            true,
+            &|raw| {
+                let digits = raw.trim();
+                if corporate_number::is_valid(digits) {
+                    Ok(digits.to_owned())
+                } else {
+                    Err(FieldError::new(
+                        "",
+                        "invalid_corporate_number",
+                        "must be 13 digits with a valid check digit",
+                    ))
+                }
+            },
+        ),
+        contact_name: field(
+            "contact_name",
+            input.contact_name,
+            &base.contact_name,
+            false,
+            &line(100),
+        ),
         phone: field("phone", input.phone, &base.phone, false, &|raw| {
             let p = raw.trim();
             let digits = p.chars().filter(char::is_ascii_digit).count();
-            if (6..=20).contains(&digits) && p.len() <= 30 && p.chars().all(|c| c.is_ascii_digit() || "+-() ".contains(c)) {
+            if (6..=20).contains(&digits)
+                && p.len() <= 30
+                && p.chars().all(|c| c.is_ascii_digit() || "+-() ".contains(c))
+            {
                 Ok(p.to_owned())
             } else {
-                Err(FieldError::new("", "invalid_phone", "must be a phone number of digits, spaces, +, - and ()"))
+                Err(FieldError::new(
+                    "",
+                    "invalid_phone",
+                    "must be a phone number of digits, spaces, +, - and ()",
+                ))
             }
         }),
     };
@@ -164,7 +215,11 @@ fn pick(raw: &str, valid: fn(&str) -> bool, expected: &str) -> Result<String, Fi
     if valid(raw) {
         Ok(raw.to_owned())
     } else {
-        Err(FieldError::new("", "invalid_choice", format!("`{raw}` is not {expected}")))
+        Err(FieldError::new(
+            "",
+            "invalid_choice",
+            format!("`{raw}` is not {expected}"),
+        ))
     }
 }
 
@@ -222,7 +277,17 @@ mod tests {
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            vec!["legal_name", "name_kana", "industry", "prefecture", "employee_band", "website", "corporate_number", "contact_name", "phone"]
+            vec![
+                "legal_name",
+                "name_kana",
+                "industry",
+                "prefecture",
+                "employee_band",
+                "website",
+                "corporate_number",
+                "contact_name",
+                "phone"
+            ]
         );
     }
 }

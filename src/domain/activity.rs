@@ -46,7 +46,10 @@ pub struct ActivityText {
 impl ActivityText {
     /// Title, description and organizer in search form, for substring matching.
     pub fn search_text(&self) -> String {
-        text::search_form(&format!("{}\n{}\n{}", self.title, self.description, self.organizer_name))
+        text::search_form(&format!(
+            "{}\n{}\n{}",
+            self.title, self.description, self.organizer_name
+        ))
     }
 
     /// The fields that differ from `older`, as `{field, old, new}`.
@@ -57,10 +60,18 @@ impl ActivityText {
                 out.push((field.to_owned(), old, new));
             }
         };
-        cmp("categories", json!(category_codes(older.category_mask)), json!(category_codes(self.category_mask)));
+        cmp(
+            "categories",
+            json!(category_codes(older.category_mask)),
+            json!(category_codes(self.category_mask)),
+        );
         cmp("title", json!(older.title), json!(self.title));
         cmp("description", json!(older.description), json!(self.description));
-        cmp("organizer_name", json!(older.organizer_name), json!(self.organizer_name));
+        cmp(
+            "organizer_name",
+            json!(older.organizer_name),
+            json!(self.organizer_name),
+        );
         cmp("starts_on", json!(older.starts_on), json!(self.starts_on));
         cmp("ends_on", json!(older.ends_on), json!(self.ends_on));
         cmp("format", json!(older.format), json!(self.format));
@@ -87,7 +98,11 @@ pub struct TextInput {
 
 /// Applies `input` over `base` (or over nothing, for a new activity, where the required
 /// fields must be present) and validates the result. Every invalid field is reported.
-pub fn build(base: Option<&ActivityText>, input: TextInput, default_organizer: &str) -> Result<ActivityText, Vec<FieldError>> {
+pub fn build(
+    base: Option<&ActivityText>,
+    input: TextInput,
+    default_organizer: &str,
+) -> Result<ActivityText, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut required = |field: &str, v: Option<String>, base: Option<&String>, max: usize, lines: Lines| -> String {
         match v {
@@ -124,7 +139,11 @@ pub fn build(base: Option<&ActivityText>, input: TextInput, default_organizer: &
                 }
             }
             if codes.is_empty() {
-                errors.push(FieldError::new("categories", "required", "must name at least one category"));
+                errors.push(FieldError::new(
+                    "categories",
+                    "required",
+                    "must name at least one category",
+                ));
             }
             mask
         }
@@ -166,23 +185,46 @@ pub fn build(base: Option<&ActivityText>, input: TextInput, default_organizer: &
     let date = |raw: &str| {
         NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
             .map(|d| d.to_string())
-            .map_err(|_| FieldError::new("", "invalid_format", format!("`{raw}` is not a date in YYYY-MM-DD form")))
+            .map_err(|_| {
+                FieldError::new(
+                    "",
+                    "invalid_format",
+                    format!("`{raw}` is not a date in YYYY-MM-DD form"),
+                )
+            })
     };
-    let starts_on = optional("starts_on", input.starts_on, base.map(|b| b.starts_on.map(|d| d.to_string())), &date);
-    let ends_on = optional("ends_on", input.ends_on, base.map(|b| b.ends_on.map(|d| d.to_string())), &date);
+    let starts_on = optional(
+        "starts_on",
+        input.starts_on,
+        base.map(|b| b.starts_on.map(|d| d.to_string())),
+        &date,
+    );
+    let ends_on = optional(
+        "ends_on",
+        input.ends_on,
+        base.map(|b| b.ends_on.map(|d| d.to_string())),
+        &date,
+    );
     let format = optional("format", input.format, base.map(|b| b.format.clone()), &|raw| {
         choice(raw, reference::is_format, "online, onsite or hybrid")
     });
-    let prefecture = optional("prefecture", input.prefecture, base.map(|b| b.prefecture.clone()), &|raw| {
-        choice(raw, reference::is_prefecture, "a JIS X 0401 code from \"01\" to \"47\"")
-    });
+    let prefecture = optional(
+        "prefecture",
+        input.prefecture,
+        base.map(|b| b.prefecture.clone()),
+        &|raw| choice(raw, reference::is_prefecture, "a JIS X 0401 code from \"01\" to \"47\""),
+    );
     let url = optional("url", input.url, base.map(|b| b.url.clone()), &|raw| http_url(raw));
 
     let starts_on = starts_on.and_then(|s| s.parse::<NaiveDate>().ok());
     let ends_on = ends_on.and_then(|s| s.parse::<NaiveDate>().ok());
     if let (Some(s), Some(e)) = (starts_on, ends_on) {
         if e < s {
-            errors.push(FieldError::new("ends_on", "before_start", "must be on or after starts_on"));
+            errors.push(FieldError::new(
+                "ends_on",
+                "before_start",
+                "must be on or after starts_on",
+            ));
         }
     }
     if !errors.is_empty() {
@@ -205,7 +247,11 @@ fn choice(raw: &str, valid: fn(&str) -> bool, expected: &str) -> Result<String, 
     if valid(raw) {
         Ok(raw.to_owned())
     } else {
-        Err(FieldError::new("", "invalid_choice", format!("`{raw}` is not {expected}")))
+        Err(FieldError::new(
+            "",
+            "invalid_choice",
+            format!("`{raw}` is not {expected}"),
+        ))
     }
 }
 
@@ -250,7 +296,10 @@ mod tests {
         assert_eq!(t.title, "全社テレワークデー");
         assert_eq!(t.organizer_name, "株式会社サンプル");
         assert_eq!(t.category_mask, 5);
-        assert_eq!(category_codes(t.category_mask), vec!["try_practice", "support_cooperate"]);
+        assert_eq!(
+            category_codes(t.category_mask),
+            vec!["try_practice", "support_cooperate"]
+        );
     }
 
     #[test]
@@ -270,7 +319,15 @@ mod tests {
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            vec!["title", "description", "categories[0]", "format", "prefecture", "url", "ends_on"]
+            vec![
+                "title",
+                "description",
+                "categories[0]",
+                "format",
+                "prefecture",
+                "url",
+                "ends_on"
+            ]
         );
     }
 

@@ -9,20 +9,12 @@ pub struct RefItem {
 }
 
 const fn item(code: &'static str, name_ja: &'static str, name_en: &'static str) -> RefItem {
-    RefItem {
-        code,
-        name_ja,
-        name_en,
-    }
+    RefItem { code, name_ja, name_en }
 }
 
 /// Activity categories of the Telework Month registry.
 pub const CATEGORIES: [RefItem; 3] = [
-    item(
-        "try_practice",
-        "テレワークを試みる/実践する",
-        "Try / practise telework",
-    ),
+    item("try_practice", "テレワークを試みる/実践する", "Try / practise telework"),
     item(
         "learn_discuss",
         "テレワークを学ぶ/議論する",
@@ -106,11 +98,7 @@ pub const INDUSTRIES: [RefItem; 20] = [
     item("H", "運輸業，郵便業", "Transport and postal activities"),
     item("I", "卸売業，小売業", "Wholesale and retail trade"),
     item("J", "金融業，保険業", "Finance and insurance"),
-    item(
-        "K",
-        "不動産業，物品賃貸業",
-        "Real estate and goods rental and leasing",
-    ),
+    item("K", "不動産業，物品賃貸業", "Real estate and goods rental and leasing"),
     item(
         "L",
         "学術研究，専門・技術サービス業",
@@ -129,11 +117,7 @@ pub const INDUSTRIES: [RefItem; 20] = [
     item("O", "教育，学習支援業", "Education, learning support"),
     item("P", "医療，福祉", "Medical, health care and welfare"),
     item("Q", "複合サービス事業", "Compound services"),
-    item(
-        "R",
-        "サービス業（他に分類されないもの）",
-        "Services, n.e.c.",
-    ),
+    item("R", "サービス業（他に分類されないもの）", "Services, n.e.c."),
     item(
         "S",
         "公務（他に分類されるものを除く）",

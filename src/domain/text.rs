@@ -67,10 +67,19 @@ mod tests {
 
     #[test]
     fn control_characters_are_refused_but_newlines_allowed_where_multiline() {
-        assert_eq!(clean("t", "a\u{0007}b", 9, Lines::Multi).unwrap_err().code, "invalid_characters");
-        assert_eq!(clean("t", "a\nb", 9, Lines::Single).unwrap_err().code, "invalid_characters");
+        assert_eq!(
+            clean("t", "a\u{0007}b", 9, Lines::Multi).unwrap_err().code,
+            "invalid_characters"
+        );
+        assert_eq!(
+            clean("t", "a\nb", 9, Lines::Single).unwrap_err().code,
+            "invalid_characters"
+        );
         assert_eq!(clean("d", "一行目\n二行目", 9, Lines::Multi).unwrap(), "一行目\n二行目");
-        assert_eq!(clean("t", "a\u{202E}b", 9, Lines::Multi).unwrap_err().code, "invalid_characters");
+        assert_eq!(
+            clean("t", "a\u{202E}b", 9, Lines::Multi).unwrap_err().code,
+            "invalid_characters"
+        );
     }
 
     #[test]

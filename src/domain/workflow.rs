@@ -165,16 +165,22 @@ pub fn decide(from: Status, has_revision: bool, action: Action) -> Result<Transi
         (A::Withdraw, S::Approved) => Ok(t(S::Withdrawn, TextEffect::MergeRevision, "withdraw", Some(false))),
         (A::Withdraw, S::Pending) => Ok(t(S::Withdrawn, TextEffect::Unchanged, "withdraw", Some(false))),
         (A::Withdraw, _) => Ok(t(S::Withdrawn, TextEffect::Unchanged, "withdraw", None)),
-        (A::Edit, S::Approved) => {
-            Ok(t(S::Approved, TextEffect::EditRevision, "edit_revision", (!has_revision).then_some(true)))
-        }
+        (A::Edit, S::Approved) => Ok(t(
+            S::Approved,
+            TextEffect::EditRevision,
+            "edit_revision",
+            (!has_revision).then_some(true),
+        )),
         (A::Edit, _) => Ok(t(from, TextEffect::EditText, "edit", None)),
         (A::Delete, S::Draft) => Ok(t(S::Draft, TextEffect::Remove, "delete", None)),
         (A::Delete, _) => illegal,
         (A::Approve, S::Pending) => Ok(t(S::Approved, TextEffect::Unchanged, "approve", Some(false))),
-        (A::Approve, S::Approved) if has_revision => {
-            Ok(t(S::Approved, TextEffect::ApplyRevision, "approve_revision", Some(false)))
-        }
+        (A::Approve, S::Approved) if has_revision => Ok(t(
+            S::Approved,
+            TextEffect::ApplyRevision,
+            "approve_revision",
+            Some(false),
+        )),
         (A::Approve, _) => illegal,
         (A::Reject, S::Pending) => Ok(t(S::Rejected, TextEffect::Unchanged, "reject", Some(false))),
         (A::Reject, S::Approved) if has_revision => {
@@ -227,12 +233,18 @@ mod tests {
     #[test]
     fn revisions_are_decided_on_approved_activities_only() {
         let t = decide(S::Approved, true, A::Approve).unwrap();
-        assert_eq!((t.to, t.text, t.audit_action), (S::Approved, TextEffect::ApplyRevision, "approve_revision"));
+        assert_eq!(
+            (t.to, t.text, t.audit_action),
+            (S::Approved, TextEffect::ApplyRevision, "approve_revision")
+        );
         let t = decide(S::Approved, true, A::Reject).unwrap();
         assert_eq!((t.to, t.text), (S::Approved, TextEffect::DropRevision));
         assert!(decide(S::Approved, false, A::Approve).is_err());
         assert!(decide(S::Approved, false, A::Reject).is_err());
-        assert_eq!(decide(S::Approved, false, A::Edit).unwrap().text, TextEffect::EditRevision);
+        assert_eq!(
+            decide(S::Approved, false, A::Edit).unwrap().text,
+            TextEffect::EditRevision
+        );
     }
 
     #[test]

@@ -1,1 +1,8 @@
+//! One integration test binary; each module is one area of the contract.
 
+mod accounts;
+mod authz;
+mod common;
+mod foundation;
+mod public;
+mod workflow;
