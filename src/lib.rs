@@ -13,5 +13,6 @@ pub mod domain;
 pub mod error;
 pub mod openapi;
 pub mod public_cache;
+pub mod seed;
 pub mod server;
 pub mod state;

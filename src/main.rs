@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::ExitCode;
 use telework_registry::cli::{Cli, Command};
 use telework_registry::config::Config;
-use telework_registry::{db, openapi, server};
+use telework_registry::{db, openapi, seed, server};
 
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
@@ -31,7 +31,9 @@ fn main() -> ExitCode {
                 db::accounts::create_admin(&mut conn, &hasher, &email, &password, &display_name)
             })
             .map(|id| println!("created admin {email} ({id})")),
-        Command::SeedDemo { .. } => Err("seed-demo arrives with activities".into()),
+        Command::SeedDemo { activities } => server::open_and_migrate(&config)
+            .and_then(|pool| seed::seed_demo(&pool, activities))
+            .map(|report| println!("{report}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -46,7 +48,9 @@ fn read_password() -> Result<String, String> {
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = input.trim_end_matches(['\n', '\r']).to_owned();
     if password.is_empty() {
-        return Err("no password on standard input (pipe it in: `echo … | telework-registry create-admin --email E`)".into());
+        return Err(
+            "no password on standard input (pipe it in: `echo … | telework-registry create-admin --email E`)".into(),
+        );
     }
     Ok(password)
 }

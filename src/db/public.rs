@@ -22,8 +22,11 @@ pub fn bump(conn: &mut DbConn) -> ApiResult<()> {
 }
 
 use super::schema::{activities, campaigns};
+use super::Backend;
 use crate::api::page::Cursor;
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
+use diesel::sql_types::{Bool, Text};
 
 /// Exactly the columns of the public view: nothing private can be selected by accident.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -59,8 +62,16 @@ pub struct PublicFilter {
     pub q: Option<String>,
 }
 
+/// Queries of this many characters or more use the trigram index.
+pub const TRIGRAM: usize = 3;
+
+/// An FTS5 phrase for `s`: with the trigram tokenizer, a phrase matches as a substring.
+fn fts_phrase(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
 macro_rules! filtered {
-    ($f:expr) => {{
+    ($f:expr, $backend:expr) => {{
         let f = $f;
         let mut q = activities::table.filter(activities::status.eq("approved")).into_boxed();
         if let Some(c) = &f.campaign_id {
@@ -81,11 +92,27 @@ macro_rules! filtered {
             q = q.filter(activities::format.eq(fmt.clone()));
         }
         if let Some(text) = &f.q {
-            q = q.filter(
-                activities::search_text
-                    .like(format!("%{}%", super::like_escape(text)))
-                    .escape('\\'),
-            );
+            if $backend == Backend::Sqlite && text.chars().count() >= TRIGRAM {
+                q = q.filter(
+                    sql::<Bool>(
+                        "activities.seq IN (SELECT rowid FROM activities_search WHERE activities_search MATCH ",
+                    )
+                    .bind::<Text, _>(fts_phrase(text))
+                    .sql(")"),
+                );
+            } else if $backend == Backend::Postgres {
+                // Backslash is PostgreSQL's default LIKE escape; an explicit (bound) ESCAPE
+                // would turn the pattern into like_escape(…), which the trigram index
+                // cannot serve.
+                q = q.filter(activities::search_text.like(format!("%{}%", super::like_escape(text))));
+            } else {
+                // Short queries on SQLite scan the approved rows.
+                q = q.filter(
+                    activities::search_text
+                        .like(format!("%{}%", super::like_escape(text)))
+                        .escape('\\'),
+                );
+            }
         }
         q
     }};
@@ -98,7 +125,8 @@ pub fn list(
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> ApiResult<Vec<(PublicRow, String)>> {
-    let mut q = filtered!(f);
+    let backend = conn.backend();
+    let mut q = filtered!(f, backend);
     if let Some(c) = cursor {
         q = q.filter(
             activities::approved_at
@@ -116,7 +144,8 @@ pub fn list(
 
 /// How many approved activities match.
 pub fn count(conn: &mut DbConn, f: &PublicFilter) -> ApiResult<i64> {
-    Ok(filtered!(f).count().get_result(conn)?)
+    let backend = conn.backend();
+    Ok(filtered!(f, backend).count().get_result(conn)?)
 }
 
 /// One approved activity.

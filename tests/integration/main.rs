@@ -4,5 +4,6 @@ mod accounts;
 mod authz;
 mod common;
 mod foundation;
+mod plans;
 mod public;
 mod workflow;

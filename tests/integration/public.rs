@@ -193,6 +193,32 @@ async fn japanese_search_from_one_character_ignoring_width_and_case() {
     assert!(search("存在しない語").await.is_empty());
     assert!(search("%").await.is_empty());
     assert!(search("_").await.is_empty());
+    // Query syntax of the index is not interpreted.
+    assert!(search("\"テレ* OR ワーク").await.is_empty());
+    assert_eq!(search("テレワークで").await, vec!["DX推進ウェビナー"]);
+    // A withdrawn activity leaves the index.
+    let mine = w
+        .app
+        .get("/api/v1/activities?status=approved", Some(&w.org.token))
+        .await;
+    let dx = mine.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "DX推進ウェビナー")
+        .unwrap()
+        .clone();
+    let aid = dx["id"].as_str().unwrap();
+    w.app
+        .act(
+            &w.org,
+            &format!("/api/v1/activities/{aid}/withdraw"),
+            json!({"version": dx["version"]}),
+        )
+        .await;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(150)).await;
+    assert!(search("働き方改革").await.is_empty());
+    assert!(search("dx").await.is_empty());
 }
 
 async fn list(app: &TestApp, query: String) -> crate::common::Resp {

@@ -1,0 +1,12 @@
+DROP TRIGGER activities_search_delete;
+DROP TRIGGER activities_search_update;
+DROP TRIGGER activities_search_insert;
+DROP TABLE activities_search;
+DROP INDEX activities_seq_key;
+ALTER TABLE activities DROP COLUMN seq;
+DROP INDEX activities_listing_prefecture_idx;
+DROP INDEX activities_listing_campaign_idx;
+DROP INDEX activities_listing_idx;
+CREATE INDEX activities_public_idx ON activities (approved_at, id) WHERE status = 'approved';
+CREATE INDEX activities_public_campaign_idx ON activities (campaign_id, approved_at, id) WHERE status = 'approved';
+CREATE INDEX activities_public_prefecture_idx ON activities (prefecture, approved_at, id) WHERE status = 'approved';
