@@ -60,10 +60,13 @@ impl From<AccountRow> for AccountOut {
     }
 }
 
-/// Profile fields a registrant may set; `null` clears a field.
+/// Changes to one's own account: only the fields given change; `null` clears an optional
+/// field. Organization-only fields are refused for individuals.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProfileFields {
+pub struct MePatch {
+    #[schema(min_length = 1, max_length = 100)]
+    pub display_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, max_length = 200)]
     pub legal_name: Option<Option<String>>,
@@ -93,18 +96,50 @@ pub struct ProfileFields {
     pub phone: Option<Option<String>>,
 }
 
-impl From<ProfileFields> for ProfileInput {
-    fn from(p: ProfileFields) -> Self {
+impl MePatch {
+    /// The profile part of the patch.
+    pub fn profile(&self) -> ProfileInput {
+        let p = self;
+        ProfileInput {
+            legal_name: p.legal_name.clone(),
+            name_kana: p.name_kana.clone(),
+            industry: p.industry.clone(),
+            prefecture: p.prefecture.clone(),
+            employee_band: p.employee_band.clone(),
+            website: p.website.clone(),
+            corporate_number: p.corporate_number.clone(),
+            contact_name: p.contact_name.clone(),
+            phone: p.phone.clone(),
+        }
+    }
+}
+
+/// The profile given at registration (all optional).
+#[derive(Debug, Default)]
+pub struct RegisterProfile {
+    pub legal_name: Option<String>,
+    pub name_kana: Option<String>,
+    pub industry: Option<String>,
+    pub prefecture: Option<String>,
+    pub employee_band: Option<String>,
+    pub website: Option<String>,
+    pub corporate_number: Option<String>,
+    pub contact_name: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl From<RegisterProfile> for ProfileInput {
+    fn from(p: RegisterProfile) -> Self {
         Self {
-            legal_name: p.legal_name,
-            name_kana: p.name_kana,
-            industry: p.industry,
-            prefecture: p.prefecture,
-            employee_band: p.employee_band,
-            website: p.website,
-            corporate_number: p.corporate_number,
-            contact_name: p.contact_name,
-            phone: p.phone,
+            legal_name: p.legal_name.map(Some),
+            name_kana: p.name_kana.map(Some),
+            industry: p.industry.map(Some),
+            prefecture: p.prefecture.map(Some),
+            employee_band: p.employee_band.map(Some),
+            website: p.website.map(Some),
+            corporate_number: p.corporate_number.map(Some),
+            contact_name: p.contact_name.map(Some),
+            phone: p.phone.map(Some),
         }
     }
 }

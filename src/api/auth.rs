@@ -1,6 +1,6 @@
 //! Registration, sign-in and token rotation.
 
-use crate::api::account::{AccountOut, ProfileFields};
+use crate::api::account::{AccountOut, RegisterProfile};
 use crate::api::extract::Json;
 use crate::db::accounts::{self, NewAccount};
 use crate::db::tokens::{self, Rotation};
@@ -27,8 +27,46 @@ pub struct RegisterRequest {
     /// The public name: company name or an individual's chosen name (1–100 characters).
     #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
-    #[serde(flatten)]
-    pub profile: ProfileFields,
+    /// Organizations only: the registered legal name.
+    #[schema(max_length = 200)]
+    pub legal_name: Option<String>,
+    /// Organizations only: the reading of the name in kana.
+    #[schema(max_length = 200)]
+    pub name_kana: Option<String>,
+    /// Organizations only: JSIC major division letter A–T.
+    #[schema(pattern = "^[A-T]$")]
+    pub industry: Option<String>,
+    /// JIS X 0401 code "01"–"47".
+    #[schema(pattern = "^(0[1-9]|[1-3][0-9]|4[0-7])$")]
+    pub prefecture: Option<String>,
+    /// Organizations only: `1-9`, `10-49`, `50-99`, `100-299`, `300-999` or `1000+`.
+    pub employee_band: Option<String>,
+    /// An http or https URL.
+    pub website: Option<String>,
+    /// Organizations only: 法人番号, 13 digits with a valid check digit; one account per number.
+    #[schema(pattern = "^[0-9]{13}$")]
+    pub corporate_number: Option<String>,
+    /// Private: shown to moderators only.
+    #[schema(max_length = 100)]
+    pub contact_name: Option<String>,
+    /// Private: shown to moderators only.
+    pub phone: Option<String>,
+}
+
+impl RegisterRequest {
+    fn profile(&mut self) -> RegisterProfile {
+        RegisterProfile {
+            legal_name: self.legal_name.take(),
+            name_kana: self.name_kana.take(),
+            industry: self.industry.take(),
+            prefecture: self.prefecture.take(),
+            employee_band: self.employee_band.take(),
+            website: self.website.take(),
+            corporate_number: self.corporate_number.take(),
+            contact_name: self.contact_name.take(),
+            phone: self.phone.take(),
+        }
+    }
 }
 
 /// Tokens for a signed-in session.
@@ -91,7 +129,7 @@ fn token_pair(state: &State, account_id: &str, role: &str, token_version: i64, r
 #[post("/auth/register")]
 pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest>) -> ApiResult<HttpResponse> {
     rate_limit(&state, &req)?;
-    let body = body.into_inner()?;
+    let mut body = body.into_inner()?;
     let mut errors: Vec<FieldError> = Vec::new();
     let email = rules::email(&body.email).map_err(|e| errors.push(e)).ok();
     let _ = rules::password("password", &body.password).map_err(|e| errors.push(e));
@@ -103,7 +141,7 @@ pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest
         ));
     }
     let display_name = rules::display_name(&body.display_name).map_err(|e| errors.push(e)).ok();
-    let profile = rules::build_profile(&Profile::default(), body.profile.into(), &body.kind)
+    let profile = rules::build_profile(&Profile::default(), body.profile().into(), &body.kind)
         .map_err(|e| errors.extend(e))
         .ok();
     let (Some(email), Some(display_name), Some(profile), true) = (email, display_name, profile, errors.is_empty())

@@ -1,6 +1,6 @@
 //! The signed-in account: read and edit its own profile, change its password.
 
-use crate::api::account::{AccountOut, ProfileFields};
+use crate::api::account::{AccountOut, MePatch};
 use crate::api::extract::Json;
 use crate::auth::CurrentUser;
 use crate::db::accounts::{self, AccountChanges};
@@ -18,16 +18,6 @@ use utoipa::ToSchema;
 pub async fn get_me(state: State, user: CurrentUser) -> ApiResult<HttpResponse> {
     let account = db::run(&state.pool, move |conn| accounts::find(conn, &user.id)).await?;
     Ok(HttpResponse::Ok().json(AccountOut::from(account)))
-}
-
-/// Changes to one's own account; `null` clears an optional field.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MePatch {
-    #[schema(min_length = 1, max_length = 100)]
-    pub display_name: Option<String>,
-    #[serde(flatten)]
-    pub profile: ProfileFields,
 }
 
 /// Edit own display name and profile. Organization-only fields are refused for individuals.
@@ -57,7 +47,7 @@ pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> A
                 .map_err(|e| errors.push(e))
                 .ok()
                 .flatten();
-            let profile = rules::build_profile(&current.profile(), body.profile.into(), &kind)
+            let profile = rules::build_profile(&current.profile(), body.profile(), &kind)
                 .map_err(|e| errors.extend(e))
                 .ok();
             let (Some(profile), true) = (profile, errors.is_empty()) else {
