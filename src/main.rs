@@ -30,7 +30,7 @@ fn main() -> ExitCode {
                 let hasher = telework_registry::auth::password::Hasher::new(config.password_cost);
                 db::accounts::create_admin(&mut conn, &hasher, &email, &password, &display_name)
             })
-            .map(|id| println!("created admin {email} ({id})")),
+            .map(|(id, email)| println!("created admin {email} ({id})")),
         Command::SeedDemo { activities } => server::open_and_migrate(&config)
             .and_then(|pool| seed::seed_demo(&pool, activities))
             .map(|report| println!("{report}")),

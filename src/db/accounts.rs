@@ -272,14 +272,15 @@ pub fn list(conn: &mut DbConn, f: &ListFilter, cursor: Option<&Cursor>, limit: i
         .load(conn)?)
 }
 
-/// Creates an admin from the command line, with the same rules as the API.
+/// Creates an admin from the command line, with the same rules as the API; returns the new
+/// account's id and its email as stored.
 pub fn create_admin(
     conn: &mut DbConn,
     hasher: &Hasher,
     email: &str,
     password: &str,
     display_name: &str,
-) -> Result<String, String> {
+) -> Result<(String, String), String> {
     let email = account::email(email).map_err(|e| format!("--email {}", e.message))?;
     account::password("password", password).map_err(|e| format!("password {}", e.message))?;
     let display_name = account::display_name(display_name).map_err(|e| format!("--display-name {}", e.message))?;
@@ -291,5 +292,5 @@ pub fn create_admin(
         &NewAccount::new(&id, &email, &hash, "admin", None, &display_name, &profile),
     )
     .map_err(|e| e.to_string())?;
-    Ok(id)
+    Ok((id, email))
 }

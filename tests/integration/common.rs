@@ -268,7 +268,7 @@ impl TestApp {
         let email = format!("admin{n}@example.jp");
         let hasher = telework_registry::auth::password::Hasher::new(self.config.password_cost);
         let mut conn = self.pool.get().unwrap();
-        let id = db::accounts::create_admin(&mut conn, &hasher, &email, PASSWORD, "管理者").unwrap();
+        let (id, _) = db::accounts::create_admin(&mut conn, &hasher, &email, PASSWORD, "管理者").unwrap();
         let r = self.login(&email, PASSWORD).await;
         assert_eq!(r.status, 200, "{}", r.body);
         User {

@@ -2,8 +2,10 @@
 
 mod accounts;
 mod authz;
+mod cli;
 mod common;
 mod foundation;
+mod fuzz;
 mod plans;
 mod public;
 mod workflow;
