@@ -404,3 +404,39 @@ async fn cors_allows_configured_origins_only() {
         .await;
     assert!(other.header("access-control-allow-origin").is_none());
 }
+
+#[actix_web::test]
+async fn pagination_is_stable_while_new_approvals_arrive() {
+    let w = world().await;
+    for i in 0..6 {
+        publish(
+            &w,
+            &w.org,
+            json!({"categories": ["try_practice"], "title": format!("既存{i}"), "description": "d"}),
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/public/activities?limit=2".to_owned();
+    let mut round = 0;
+    loop {
+        let r = w.app.get(&url, None).await;
+        seen.extend(titles(&r.body));
+        // A new approval lands between every two pages.
+        round += 1;
+        publish(
+            &w,
+            &w.ind,
+            json!({"categories": ["learn_discuss"], "title": format!("新着{round}"), "description": "d"}),
+        )
+        .await;
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(120)).await;
+        match r.body["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/public/activities?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    // The first page was taken before any new approval: the walk saw exactly the six
+    // existing items, each once, newest first.
+    assert_eq!(seen, (0..6).rev().map(|i| format!("既存{i}")).collect::<Vec<_>>());
+}
