@@ -160,7 +160,8 @@ pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<Option<(PublicRow, String)
 }
 
 fn with_slugs(conn: &mut DbConn, rows: Vec<PublicRow>) -> ApiResult<Vec<(PublicRow, String)>> {
-    let slugs = campaign_slugs(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.campaign_id.as_str()).collect();
+    let slugs = campaign_slugs(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -193,17 +194,34 @@ pub fn stat_groups(conn: &mut DbConn) -> ApiResult<Vec<StatGroup>> {
             diesel::dsl::count_star(),
         ))
         .load(conn)?;
-    let slugs = campaign_slugs(conn)?;
+    let ids: Vec<&str> = groups.iter().map(|g| g.0.as_str()).collect();
+    let slugs = campaign_slugs(conn, &ids)?;
     Ok(groups
         .into_iter()
         .map(|(c, m, k, p, i, n)| (slugs.get(&c).cloned().unwrap_or_default(), m, k, p, i, n))
         .collect())
 }
 
-fn campaign_slugs(conn: &mut DbConn) -> ApiResult<std::collections::HashMap<String, String>> {
-    Ok(campaigns::table
-        .select((campaigns::id, campaigns::slug))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect())
+type Slugs = std::collections::HashMap<String, String>;
+
+/// Campaign id → slug. A slug never changes once created, so each process keeps the map and
+/// reloads it only when it meets an id it does not know (a campaign created since).
+fn campaign_slugs(conn: &mut DbConn, needed: &[&str]) -> ApiResult<std::sync::Arc<Slugs>> {
+    use std::sync::{Arc, OnceLock, RwLock};
+    static CACHE: OnceLock<RwLock<Arc<Slugs>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let known = cache.read().unwrap_or_else(|p| p.into_inner()).clone();
+    if needed.iter().all(|id| known.contains_key(*id)) {
+        return Ok(known);
+    }
+    // Ids are UUIDs, so entries learnt from another database in the same process cannot clash.
+    let mut merged = (*known).clone();
+    merged.extend(
+        campaigns::table
+            .select((campaigns::id, campaigns::slug))
+            .load::<(String, String)>(conn)?,
+    );
+    let merged = Arc::new(merged);
+    *cache.write().unwrap_or_else(|p| p.into_inner()) = merged.clone();
+    Ok(merged)
 }
