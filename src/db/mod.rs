@@ -11,9 +11,9 @@ pub mod schema;
 pub mod tokens;
 pub mod workflow;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -216,25 +216,32 @@ where
 }
 
 /// Runs `f` in one transaction: everything it writes commits together or not at all.
+///
+/// On SQLite the outermost transaction starts with `BEGIN IMMEDIATE`, taking the write lock
+/// up front (waiting up to `busy_timeout` for it). A deferred transaction that has read before
+/// its first write (FTS5 reads its own tables when a statement touches them) cannot wait for
+/// the lock later: SQLite fails it at once with "database is locked".
 pub fn transaction<T, F>(conn: &mut DbConn, f: F) -> ApiResult<T>
 where
     F: FnOnce(&mut DbConn) -> ApiResult<T>,
 {
-    conn.transaction::<T, TxError, _>(|conn| f(conn).map_err(TxError::Api))
-        .map_err(|e| match e {
-            TxError::Api(api) => api,
-            TxError::Db(db) => ApiError::from(db),
-        })
-}
-
-enum TxError {
-    Api(ApiError),
-    Db(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for TxError {
-    fn from(err: diesel::result::Error) -> Self {
-        TxError::Db(err)
+    type Manager = <DbConn as Connection>::TransactionManager;
+    let outermost = Manager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_none();
+    match conn {
+        DbConn::Sqlite(c) if outermost => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        _ => Manager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(err) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }
 

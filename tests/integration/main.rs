@@ -7,5 +7,6 @@ mod common;
 mod foundation;
 mod fuzz;
 mod plans;
+mod process;
 mod public;
 mod workflow;
