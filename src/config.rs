@@ -72,6 +72,8 @@ pub struct Config {
     pub auth_rate_limit_per_minute: u32,
     pub pool: PoolOptions,
     pub workers: usize,
+    /// How long a client may take to send a request's headers before it gets 408.
+    pub client_request_timeout: Duration,
     pub password_cost: PasswordCost,
     /// How long a process trusts its last read of the public data generation.
     pub public_cache_refresh: Duration,
@@ -168,6 +170,13 @@ impl Config {
                 timeout: Duration::from_millis(number(&get, "DATABASE_POOL_TIMEOUT_MS", 5_000, 50, 120_000)?),
             },
             workers: number(&get, "WORKERS", default_workers(), 1, 256)? as usize,
+            client_request_timeout: Duration::from_millis(number(
+                &get,
+                "CLIENT_REQUEST_TIMEOUT_MS",
+                10_000,
+                100,
+                300_000,
+            )?),
             password_cost: PasswordCost::DEFAULT,
             public_cache_refresh: Duration::from_millis(250),
         })

@@ -18,10 +18,11 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let pool = open_and_migrate(&config)?;
     let addr = config.bind_addr;
     let workers = config.workers;
+    let request_timeout = config.client_request_timeout;
     let state = web::Data::new(AppState::new(config, pool));
     let server = HttpServer::new(move || app::build(state.clone()))
         .workers(workers)
-        .client_request_timeout(Duration::from_secs(10))
+        .client_request_timeout(request_timeout)
         .client_disconnect_timeout(Duration::from_secs(2))
         .keep_alive(Duration::from_secs(30))
         .shutdown_timeout(30)
