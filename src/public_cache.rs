@@ -25,18 +25,29 @@ pub struct Cached {
 pub struct PublicCache {
     refresh: Duration,
     generation: Mutex<(i64, Option<Instant>)>,
-    entries: Mutex<HashMap<String, Arc<Cached>>>,
+    entries: Mutex<Entries>,
+    /// `total` per filter (whatever the page), tagged with its generation.
+    counts: Mutex<HashMap<String, (i64, i64)>>,
 }
 
-/// Above this many cached responses the cache starts over.
-const MAX_ENTRIES: usize = 20_000;
+#[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<String, Arc<Cached>>,
+    bytes: usize,
+}
+
+/// The memory the cached bodies may take; past it, older generations go, then everything.
+const MAX_BYTES: usize = 24 * 1024 * 1024;
+/// Cached totals kept at most.
+const MAX_COUNTS: usize = 50_000;
 
 impl PublicCache {
     pub fn new(refresh: Duration) -> Self {
         Self {
             refresh,
             generation: Mutex::new((0, None)),
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
+            counts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -64,21 +75,52 @@ impl PublicCache {
     /// The cached response for `key` if it was made at `generation`.
     pub fn get(&self, key: &str, generation: i64) -> Option<Arc<Cached>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.get(key).filter(|c| c.generation == generation).cloned()
+        entries.map.get(key).filter(|c| c.generation == generation).cloned()
     }
 
-    /// Stores a response made at `generation`.
+    /// Stores a response made at `generation`, within the memory budget.
     pub fn put(&self, key: String, generation: i64, etag: String, body: Bytes) -> Arc<Cached> {
+        let size = key.len() + body.len();
         let cached = Arc::new(Cached { generation, etag, body });
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, c| c.generation == generation);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+        if size > MAX_BYTES / 8 {
+            return cached;
+        }
+        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if e.bytes + size > MAX_BYTES {
+            e.map.retain(|_, c| c.generation == generation);
+            e.bytes = e.map.iter().map(|(k, c)| k.len() + c.body.len()).sum();
+            if e.bytes + size > MAX_BYTES {
+                e.map.clear();
+                e.bytes = 0;
             }
         }
-        entries.insert(key, cached.clone());
+        if let Some(old) = e.map.insert(key.clone(), cached.clone()) {
+            e.bytes -= key.len() + old.body.len();
+        }
+        e.bytes += size;
         cached
+    }
+
+    /// The cached `total` of a filter at `generation`.
+    pub fn count(&self, key: &str, generation: i64) -> Option<i64> {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.get(key).filter(|(g, _)| *g == generation).map(|(_, n)| *n)
+    }
+
+    pub fn put_count(&self, key: String, generation: i64, total: i64) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if counts.len() >= MAX_COUNTS {
+            counts.retain(|_, (g, _)| *g == generation);
+            if counts.len() >= MAX_COUNTS {
+                counts.clear();
+            }
+        }
+        counts.insert(key, (generation, total));
+    }
+
+    /// Bytes held by cached bodies (and their keys).
+    pub fn cached_bytes(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).bytes
     }
 }
 
@@ -105,6 +147,30 @@ mod tests {
         assert!(cache.get("a", 1).is_some());
         assert!(cache.get("a", 2).is_none());
         assert!(cache.get("b", 1).is_none());
+    }
+
+    #[test]
+    fn memory_stays_within_budget() {
+        let cache = PublicCache::new(Duration::from_millis(250));
+        let body = Bytes::from(vec![b'x'; 64 * 1024]);
+        for i in 0..1000 {
+            cache.put(format!("k{i}"), 1, etag(1, "k"), body.clone());
+            assert!(cache.cached_bytes() <= MAX_BYTES);
+        }
+        // Replacing an entry does not count it twice.
+        cache.put("same".into(), 2, etag(2, "same"), body.clone());
+        let before = cache.cached_bytes();
+        cache.put("same".into(), 2, etag(2, "same"), body.clone());
+        assert_eq!(cache.cached_bytes(), before);
+        assert!(cache.get("same", 2).is_some());
+    }
+
+    #[test]
+    fn counts_are_tied_to_their_generation() {
+        let cache = PublicCache::new(Duration::from_millis(250));
+        cache.put_count("f".into(), 3, 42);
+        assert_eq!(cache.count("f", 3), Some(42));
+        assert_eq!(cache.count("f", 4), None);
     }
 
     #[test]

@@ -31,13 +31,9 @@ pub fn owner_view(conn: &mut DbConn, item: WithSlug) -> ApiResult<ActivityOut> {
     Ok(out)
 }
 
-/// Median seconds from queue to decision over the last 30 days.
+/// Median seconds from queue to decision over the latest 1,000 decisions.
 pub fn median_wait(conn: &mut DbConn) -> ApiResult<Option<i64>> {
-    let since = now() - chrono::Duration::days(30);
-    let mut waits: Vec<i64> = audit::decisions_since(conn, since)?
-        .into_iter()
-        .filter_map(|(_, _, w)| w)
-        .collect();
+    let mut waits = audit::recent_waits(conn, 1000)?;
     if waits.is_empty() {
         return Ok(None);
     }

@@ -46,8 +46,8 @@ impl From<ActivityText> for ActivityTextOut {
 pub struct QueueInfo {
     /// 1 for the next item a moderator will see.
     pub position: i64,
-    /// Median seconds from entering the queue to a decision, over the last 30 days; `null`
-    /// when there were no decisions.
+    /// Median seconds from entering the queue to a decision, over the latest 1,000
+    /// decisions; `null` when there were none.
     pub median_wait_seconds: Option<i64>,
 }
 

@@ -70,7 +70,11 @@ pub struct QueueItem {
 
 fn moderation_view(conn: &mut DbConn, item: WithSlug) -> ApiResult<ModerationActivity> {
     let owner = accounts::find(conn, &item.0.account_id)?;
-    Ok(ModerationActivity {
+    Ok(with_owner(item, owner))
+}
+
+fn with_owner(item: WithSlug, owner: accounts::AccountRow) -> ModerationActivity {
+    ModerationActivity {
         activity: ActivityOut::new(item),
         owner: OwnerContact {
             id: owner.id,
@@ -85,7 +89,7 @@ fn moderation_view(conn: &mut DbConn, item: WithSlug) -> ApiResult<ModerationAct
             contact_name: owner.contact_name,
             phone: owner.phone,
         },
-    })
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -165,6 +169,8 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
             },
             |item| item,
         );
+        let owner_ids: Vec<&str> = page.items.iter().map(|(a, _)| a.account_id.as_str()).collect();
+        let owners = accounts::find_many(conn, &owner_ids)?;
         let mut items = Vec::with_capacity(page.items.len());
         for item in page.items {
             let queued_at = item.0.queued_at.unwrap_or(item.0.updated_at);
@@ -188,7 +194,10 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
                 queued_at: utc(queued_at),
                 waiting_seconds: (at - queued_at).num_seconds().max(0),
                 changes,
-                activity: moderation_view(conn, item)?,
+                activity: match owners.get(&item.0.account_id) {
+                    Some(owner) => with_owner(item, owner.clone()),
+                    None => return Err(ApiError::internal("a queued activity has no owner")),
+                },
             });
         }
         Ok(Page {

@@ -108,6 +108,17 @@ struct Listing {
     cursor: Option<Cursor>,
 }
 
+impl Listing {
+    /// Identifies the filter (not the page) for the cache of totals.
+    fn count_key(&self) -> String {
+        let f = &self.filter;
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.campaign, f.category_bits, f.prefecture, f.kind, f.format, f.q
+        )
+    }
+}
+
 fn validate(q: PublicQuery) -> ApiResult<Listing> {
     let mut errors = Vec::new();
     let mut bits = 0;
@@ -190,7 +201,7 @@ async fn cached<F, Fut>(
     make: F,
 ) -> ApiResult<HttpResponse>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(i64) -> Fut,
     Fut: Future<Output = ApiResult<Bytes>>,
 {
     let key = format!("{}?{}", req.path(), req.query_string());
@@ -212,7 +223,7 @@ where
     let body = match state.public.get(&key, generation) {
         Some(hit) => hit.body.clone(),
         None => {
-            let body = make().await?;
+            let body = make(generation).await?;
             state
                 .public
                 .put(key, generation, tag.clone(), body.clone())
@@ -252,13 +263,19 @@ fn campaign_id(conn: &mut db::DbConn, slug: Option<&str>) -> ApiResult<Option<St
 #[get("/public/activities")]
 pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> ApiResult<HttpResponse> {
     let listing = validate(query.into_inner()?)?;
-    let pool = state.pool.clone();
-    cached(&state, &req, "application/json", || async move {
-        let page = db::run(&pool, move |conn| {
+    let st = state.clone();
+    cached(&state, &req, "application/json", |generation| async move {
+        // `total` depends on the filter only, not on the page: counted once per generation.
+        let count_key = listing.count_key();
+        let known_total = st.public.count(&count_key, generation);
+        let page = db::run(&st.pool, move |conn| {
             let mut filter = listing.filter;
             filter.campaign_id = campaign_id(conn, listing.campaign.as_deref())?;
             let rows = public::list(conn, &filter, listing.cursor.as_ref(), listing.limit)?;
-            let total = public::count(conn, &filter)?;
+            let total = match known_total {
+                Some(total) => total,
+                None => public::count(conn, &filter)?,
+            };
             let page = page::finish(
                 rows,
                 listing.limit,
@@ -275,6 +292,7 @@ pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> 
             })
         })
         .await?;
+        st.public.put_count(count_key, generation, page.total);
         json_bytes(&page)
     })
     .await
@@ -294,7 +312,7 @@ pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> 
 pub async fn get_one(state: State, req: HttpRequest, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
     let pool = state.pool.clone();
-    cached(&state, &req, "application/json", || async move {
+    cached(&state, &req, "application/json", |_| async move {
         let row = db::run(&pool, move |conn| public::find(conn, &id)).await?;
         let row = row.ok_or_else(|| ApiError::not_found("No approved activity with this id."))?;
         json_bytes(&PublicActivity::new(row))
@@ -334,7 +352,7 @@ pub struct PublicStats {
 #[get("/public/stats")]
 pub async fn stats(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
     let pool = state.pool.clone();
-    cached(&state, &req, "application/json", || async move {
+    cached(&state, &req, "application/json", |_| async move {
         let groups = db::run(&pool, public::stat_groups).await?;
         let mut by: BTreeMap<String, CampaignStats> = BTreeMap::new();
         for (slug, mask, kind, prefecture, industry, n) in groups {
@@ -408,7 +426,7 @@ pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> Ap
         req.connection_info().host(),
         req.uri()
     );
-    cached(&state, &req, "application/atom+xml; charset=utf-8", || async move {
+    cached(&state, &req, "application/atom+xml; charset=utf-8", |_| async move {
         let rows = db::run(&pool, move |conn| {
             let mut filter = listing.filter;
             filter.campaign_id = campaign_id(conn, listing.campaign.as_deref())?;

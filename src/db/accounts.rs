@@ -162,6 +162,17 @@ pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<AccountRow> {
         .ok_or_else(|| ApiError::not_found("No such account."))
 }
 
+/// Several accounts by id, in one query.
+pub fn find_many(conn: &mut DbConn, ids: &[&str]) -> ApiResult<std::collections::HashMap<String, AccountRow>> {
+    Ok(accounts::table
+        .filter(accounts::id.eq_any(ids))
+        .select(AccountRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect())
+}
+
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> ApiResult<Option<AccountRow>> {
     Ok(accounts::table
         .filter(accounts::email.eq(email))

@@ -175,6 +175,17 @@ pub fn list(conn: &mut DbConn, f: &AuditFilter, cursor: Option<&Cursor>, limit: 
 /// The moderator decisions, for statistics.
 pub const DECISIONS: [&str; 5] = ["approve", "reject", "unpublish", "approve_revision", "reject_revision"];
 
+/// How long the latest `n` decided items waited, newest first.
+pub fn recent_waits(conn: &mut DbConn, n: i64) -> ApiResult<Vec<i64>> {
+    Ok(audit_events::table
+        .filter(audit_events::action.eq_any(DECISIONS))
+        .filter(audit_events::waited_seconds.is_not_null())
+        .order((audit_events::created_at.desc(), audit_events::id.desc()))
+        .select(audit_events::waited_seconds.assume_not_null())
+        .limit(n)
+        .load(conn)?)
+}
+
 /// Decision events since `since`: (action, time, seconds waited).
 pub fn decisions_since(
     conn: &mut DbConn,
