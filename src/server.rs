@@ -28,7 +28,6 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .shutdown_timeout(30)
         .bind(addr)
         .map_err(|e| format!("cannot listen on {addr} (BIND_ADDR): {e}"))?;
-    log::info!("listening on http://{addr} — API docs at http://{addr}/docs/");
     println!("telework-registry listening on http://{addr} — API docs at http://{addr}/docs/");
     server.run().await.map_err(|e| format!("server error: {e}"))
 }
