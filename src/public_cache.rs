@@ -21,23 +21,99 @@ pub struct Cached {
     pub body: Bytes,
 }
 
+/// The first page of one filter: up to 100 items, each already serialized, so that any
+/// `limit` is answered by slicing.
+#[derive(Debug)]
+pub struct FirstPage {
+    pub generation: i64,
+    /// Each item's JSON with the cursor that points after it.
+    pub items: Vec<(Bytes, String)>,
+    /// Whether more items follow the last one held.
+    pub more: bool,
+    pub total: i64,
+}
+
+/// Something cached at a generation, with its size in memory.
+pub trait Weighed {
+    fn generation(&self) -> i64;
+    fn bytes(&self) -> usize;
+}
+
+impl Weighed for Cached {
+    fn generation(&self) -> i64 {
+        self.generation
+    }
+    fn bytes(&self) -> usize {
+        self.body.len() + self.etag.len()
+    }
+}
+
+impl Weighed for FirstPage {
+    fn generation(&self) -> i64 {
+        self.generation
+    }
+    fn bytes(&self) -> usize {
+        self.items.iter().map(|(b, c)| b.len() + c.len() + 48).sum()
+    }
+}
+
+/// A map kept under a memory budget: past it, entries of older generations go first, then
+/// everything.
+#[derive(Debug)]
+struct Budgeted<V> {
+    map: HashMap<String, Arc<V>>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl<V: Weighed> Budgeted<V> {
+    fn new(budget: usize) -> Self {
+        Self {
+            map: HashMap::new(),
+            bytes: 0,
+            budget,
+        }
+    }
+
+    fn get(&self, key: &str, generation: i64) -> Option<Arc<V>> {
+        self.map.get(key).filter(|v| v.generation() == generation).cloned()
+    }
+
+    fn put(&mut self, key: String, value: Arc<V>) {
+        let size = key.len() + value.bytes();
+        if size > self.budget / 8 {
+            return;
+        }
+        if self.bytes + size > self.budget {
+            let generation = value.generation();
+            self.map.retain(|_, v| v.generation() == generation);
+            self.bytes = self.map.iter().map(|(k, v)| k.len() + v.bytes()).sum();
+            if self.bytes + size > self.budget {
+                self.map.clear();
+                self.bytes = 0;
+            }
+        }
+        if let Some(old) = self.map.insert(key.clone(), value) {
+            self.bytes -= key.len() + old.bytes();
+        }
+        self.bytes += size;
+    }
+}
+
 #[derive(Debug)]
 pub struct PublicCache {
     refresh: Duration,
     generation: Mutex<(i64, Option<Instant>)>,
-    entries: Mutex<Entries>,
+    entries: Mutex<Budgeted<Cached>>,
+    pages: Mutex<Budgeted<FirstPage>>,
     /// `total` per filter (whatever the page), tagged with its generation.
     counts: Mutex<HashMap<String, (i64, i64)>>,
 }
 
-#[derive(Debug, Default)]
-struct Entries {
-    map: HashMap<String, Arc<Cached>>,
-    bytes: usize,
-}
-
-/// The memory the cached bodies may take; past it, older generations go, then everything.
+/// The memory the cached bodies may take.
 const MAX_BYTES: usize = 24 * 1024 * 1024;
+/// The memory the first pages may take.
+const MAX_PAGE_BYTES: usize = 32 * 1024 * 1024;
 /// Cached totals kept at most.
 const MAX_COUNTS: usize = 50_000;
 
@@ -46,7 +122,8 @@ impl PublicCache {
         Self {
             refresh,
             generation: Mutex::new((0, None)),
-            entries: Mutex::new(Entries::default()),
+            entries: Mutex::new(Budgeted::new(MAX_BYTES)),
+            pages: Mutex::new(Budgeted::new(MAX_PAGE_BYTES)),
             counts: Mutex::new(HashMap::new()),
         }
     }
@@ -74,31 +151,23 @@ impl PublicCache {
 
     /// The cached response for `key` if it was made at `generation`.
     pub fn get(&self, key: &str, generation: i64) -> Option<Arc<Cached>> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.map.get(key).filter(|c| c.generation == generation).cloned()
+        lock(&self.entries).get(key, generation)
     }
 
     /// Stores a response made at `generation`, within the memory budget.
     pub fn put(&self, key: String, generation: i64, etag: String, body: Bytes) -> Arc<Cached> {
-        let size = key.len() + body.len();
         let cached = Arc::new(Cached { generation, etag, body });
-        if size > MAX_BYTES / 8 {
-            return cached;
-        }
-        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if e.bytes + size > MAX_BYTES {
-            e.map.retain(|_, c| c.generation == generation);
-            e.bytes = e.map.iter().map(|(k, c)| k.len() + c.body.len()).sum();
-            if e.bytes + size > MAX_BYTES {
-                e.map.clear();
-                e.bytes = 0;
-            }
-        }
-        if let Some(old) = e.map.insert(key.clone(), cached.clone()) {
-            e.bytes -= key.len() + old.body.len();
-        }
-        e.bytes += size;
+        lock(&self.entries).put(key, cached.clone());
         cached
+    }
+
+    /// The first page of a filter, if made at `generation`.
+    pub fn first_page(&self, filter: &str, generation: i64) -> Option<Arc<FirstPage>> {
+        lock(&self.pages).get(filter, generation)
+    }
+
+    pub fn put_first_page(&self, filter: String, page: Arc<FirstPage>) {
+        lock(&self.pages).put(filter, page);
     }
 
     /// The cached `total` of a filter at `generation`.
@@ -120,8 +189,12 @@ impl PublicCache {
 
     /// Bytes held by cached bodies (and their keys).
     pub fn cached_bytes(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).bytes
+        lock(&self.entries).bytes
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A weak ETag for a response made from `key` at `generation`: the same in every process,

@@ -19,9 +19,14 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let addr = config.bind_addr;
     let workers = config.workers;
     let request_timeout = config.client_request_timeout;
+    // Queries and password hashing run on each worker's blocking threads. More threads than
+    // pooled connections only wait, and every thread keeps its own allocator arena (argon2
+    // takes 19 MiB per hash), so the pool is sized to the connections plus a little headroom.
+    let blocking_threads = (config.pool.max_size as usize).div_ceil(workers).max(2) + 2;
     let state = web::Data::new(AppState::new(config, pool));
     let server = HttpServer::new(move || app::build(state.clone()))
         .workers(workers)
+        .worker_max_blocking_threads(blocking_threads)
         .client_request_timeout(request_timeout)
         .client_disconnect_timeout(Duration::from_secs(2))
         .keep_alive(Duration::from_secs(30))

@@ -16,6 +16,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub auth_limiter: RateLimiter,
     pub public: PublicCache,
+    /// The median wait of recent decisions, recomputed at most every few seconds.
+    pub median_wait: std::sync::Mutex<Option<(std::time::Instant, Option<i64>)>>,
 }
 
 impl AppState {
@@ -25,6 +27,7 @@ impl AppState {
             hasher: Hasher::new(config.password_cost),
             auth_limiter: RateLimiter::new(config.auth_rate_limit_per_minute),
             public: PublicCache::new(config.public_cache_refresh),
+            median_wait: Default::default(),
             pool,
             config,
         }

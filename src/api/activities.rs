@@ -12,33 +12,42 @@ use crate::db::{self, campaigns, new_id, now, utc, DbConn};
 use crate::domain::activity as rules;
 use crate::domain::workflow::{Action, Status};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::state::State;
+use crate::state::{AppState, State};
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 /// The owner's view, with the queue position when it waits for a moderator.
-pub fn owner_view(conn: &mut DbConn, item: WithSlug) -> ApiResult<ActivityOut> {
+pub fn owner_view(conn: &mut DbConn, state: &AppState, item: WithSlug) -> ApiResult<ActivityOut> {
     let queued = item.0.queued_at.map(|at| (at, item.0.id.clone()));
     let mut out = ActivityOut::new(item);
     if let Some((at, id)) = queued {
         out.queue = Some(QueueInfo {
             position: activities::queue_position(conn, at, &id)? + 1,
-            median_wait_seconds: median_wait(conn)?,
+            median_wait_seconds: median_wait(conn, state)?,
         });
     }
     Ok(out)
 }
 
-/// Median seconds from queue to decision over the latest 1,000 decisions.
-pub fn median_wait(conn: &mut DbConn) -> ApiResult<Option<i64>> {
-    let mut waits = audit::recent_waits(conn, 1000)?;
-    if waits.is_empty() {
-        return Ok(None);
+/// How long a process reuses its last median wait.
+const MEDIAN_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Median seconds from queue to decision over the latest 1,000 decisions, recomputed at most
+/// every ten seconds per process (it is shown to submitters, where that is fresh enough).
+pub fn median_wait(conn: &mut DbConn, state: &AppState) -> ApiResult<Option<i64>> {
+    let cached = *state.median_wait.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((at, value)) = cached {
+        if at.elapsed() < MEDIAN_TTL {
+            return Ok(value);
+        }
     }
+    let mut waits = audit::recent_waits(conn, 1000)?;
     waits.sort_unstable();
-    Ok(Some(waits[waits.len() / 2]))
+    let value = (!waits.is_empty()).then(|| waits[waits.len() / 2]);
+    *state.median_wait.lock().unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), value));
+    Ok(value)
 }
 
 fn owner_json(item: &WithSlug) -> serde_json::Value {
@@ -178,9 +187,10 @@ pub async fn list(state: State, user: Registrant, query: Query<OwnListQuery>) ->
 #[get("/activities/{id}")]
 pub async fn get_one(state: State, user: Registrant, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
+    let st = state.clone();
     let out = db::run(&state.pool, move |conn| {
         let item = load_own(conn, &id, &user.0.id)?;
-        owner_view(conn, item)
+        owner_view(conn, &st, item)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -188,12 +198,13 @@ pub async fn get_one(state: State, user: Registrant, path: web::Path<String>) ->
 
 /// Runs an owner's step and answers with the owner's view.
 async fn owner_step(state: &State, user: CurrentUser, id: String, step: Step) -> ApiResult<HttpResponse> {
+    let st = state.clone();
     let public_before_after = db::run(&state.pool, move |conn| {
         let item = load_own(conn, &id, &user.id)?;
         let was_public = workflow::row_is_public(&item.0);
         match workflow::perform(conn, item, &user, step, &owner_json)? {
             Outcome::Deleted => Ok((was_public, None)),
-            Outcome::Updated(item) => Ok((was_public, Some(owner_view(conn, *item)?))),
+            Outcome::Updated(item) => Ok((was_public, Some(owner_view(conn, &st, *item)?))),
         }
     })
     .await?;

@@ -318,6 +318,8 @@ async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResul
     })
     .await?;
     state.public.invalidate();
+    // This process's median wait now misses a decision.
+    *state.median_wait.lock().unwrap_or_else(|p| p.into_inner()) = None;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -445,7 +447,8 @@ pub struct ModerationStats {
 )]
 #[get("/moderation/stats")]
 pub async fn stats(state: State, _m: Moderator) -> ApiResult<HttpResponse> {
-    let out = db::run(&state.pool, |conn| {
+    let st = state.clone();
+    let out = db::run(&state.pool, move |conn| {
         let at = now();
         let (queue_length, oldest) = activities::queue_summary(conn)?;
         let decisions = audit::decisions_since(conn, at - chrono::Duration::days(30))?;
@@ -457,7 +460,7 @@ pub async fn stats(state: State, _m: Moderator) -> ApiResult<HttpResponse> {
             queue_length,
             oldest_queued_at: oldest.map(utc),
             oldest_wait_seconds: oldest.map(|o| (at - o).num_seconds().max(0)),
-            median_wait_seconds: median_wait(conn)?,
+            median_wait_seconds: median_wait(conn, &st)?,
             decisions_per_day: days
                 .into_iter()
                 .rev()

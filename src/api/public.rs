@@ -9,7 +9,7 @@ use crate::db::{self, campaigns, utc};
 use crate::domain::activity::{category_bit, category_codes};
 use crate::domain::{account, reference, text};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::public_cache::etag;
+use crate::public_cache::{etag, FirstPage};
 use crate::state::State;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use actix_web::web::Bytes;
@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// An approved activity as anyone may see it.
@@ -109,8 +110,8 @@ struct Listing {
 }
 
 impl Listing {
-    /// Identifies the filter (not the page) for the cache of totals.
-    fn count_key(&self) -> String {
+    /// Identifies the filter (not the page) for the caches of first pages and totals.
+    fn filter_key(&self) -> String {
         let f = &self.filter;
         format!(
             "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
@@ -265,9 +266,22 @@ pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> 
     let listing = validate(query.into_inner()?)?;
     let st = state.clone();
     cached(&state, &req, "application/json", |generation| async move {
-        // `total` depends on the filter only, not on the page: counted once per generation.
-        let count_key = listing.count_key();
-        let known_total = st.public.count(&count_key, generation);
+        let filter_key = listing.filter_key();
+        if listing.cursor.is_none() {
+            // The first page of a filter serves every `limit`: made once per generation.
+            let first = match st.public.first_page(&filter_key, generation) {
+                Some(first) => first,
+                None => {
+                    let first = Arc::new(first_page(&st, &listing, generation).await?);
+                    st.public.put_first_page(filter_key, first.clone());
+                    first
+                }
+            };
+            return Ok(slice_first_page(&first, listing.limit as usize));
+        }
+        // Later pages: `total` depends on the filter only, so it is counted once per
+        // generation.
+        let known_total = st.public.count(&filter_key, generation);
         let page = db::run(&st.pool, move |conn| {
             let mut filter = listing.filter;
             filter.campaign_id = campaign_id(conn, listing.campaign.as_deref())?;
@@ -276,15 +290,7 @@ pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> 
                 Some(total) => total,
                 None => public::count(conn, &filter)?,
             };
-            let page = page::finish(
-                rows,
-                listing.limit,
-                |(r, _)| Cursor {
-                    at: r.approved_at.unwrap_or_default(),
-                    id: r.id.clone(),
-                },
-                PublicActivity::new,
-            );
+            let page = page::finish(rows, listing.limit, row_cursor, PublicActivity::new);
             Ok(PublicPage {
                 items: page.items,
                 next_cursor: page.next_cursor,
@@ -292,10 +298,72 @@ pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> 
             })
         })
         .await?;
-        st.public.put_count(count_key, generation, page.total);
+        st.public.put_count(filter_key, generation, page.total);
         json_bytes(&page)
     })
     .await
+}
+
+fn row_cursor((r, _): &(PublicRow, String)) -> Cursor {
+    Cursor {
+        at: r.approved_at.unwrap_or_default(),
+        id: r.id.clone(),
+    }
+}
+
+/// Reads the first `MAX_LIMIT` items of a filter (and its total), each serialized on its own.
+async fn first_page(st: &State, listing: &Listing, generation: i64) -> ApiResult<FirstPage> {
+    let known_total = st.public.count(&listing.filter_key(), generation);
+    let mut filter = listing.filter.clone();
+    let campaign = listing.campaign.clone();
+    let (rows, total) = db::run(&st.pool, move |conn| {
+        filter.campaign_id = campaign_id(conn, campaign.as_deref())?;
+        let rows = public::list(conn, &filter, None, page::MAX_LIMIT)?;
+        let total = match known_total {
+            Some(total) => total,
+            None => public::count(conn, &filter)?,
+        };
+        Ok((rows, total))
+    })
+    .await?;
+    let more = rows.len() as i64 > page::MAX_LIMIT;
+    let items = rows
+        .into_iter()
+        .take(page::MAX_LIMIT as usize)
+        .map(|row| {
+            let cursor = row_cursor(&row).encode();
+            json_bytes(&PublicActivity::new(row)).map(|json| (json, cursor))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(FirstPage {
+        generation,
+        items,
+        more,
+        total,
+    })
+}
+
+/// The body of a first page of `limit` items, in the shape of [`PublicPage`].
+fn slice_first_page(first: &FirstPage, limit: usize) -> Bytes {
+    let shown = &first.items[..limit.min(first.items.len())];
+    let next_cursor = (first.more || shown.len() < first.items.len())
+        .then(|| shown.last().map(|(_, cursor)| cursor.as_str()))
+        .flatten();
+    let mut body = Vec::with_capacity(shown.iter().map(|(json, _)| json.len() + 1).sum::<usize>() + 96);
+    body.extend_from_slice(b"{\"items\":[");
+    for (i, (json, _)) in shown.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(json);
+    }
+    body.extend_from_slice(b"],\"next_cursor\":");
+    match next_cursor {
+        Some(cursor) => body.extend_from_slice(format!("\"{cursor}\"").as_bytes()),
+        None => body.extend_from_slice(b"null"),
+    }
+    body.extend_from_slice(format!(",\"total\":{}}}", first.total).as_bytes());
+    Bytes::from(body)
 }
 
 /// One approved activity (404 for anything not approved).
@@ -437,4 +505,46 @@ pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> Ap
         Ok(Bytes::from(crate::api::atom::render(&self_url, &items)))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn first(n: usize, more: bool) -> FirstPage {
+        FirstPage {
+            generation: 1,
+            items: (0..n)
+                .map(|i| (Bytes::from(format!("{{\"id\":{i}}}")), format!("c{i}")))
+                .collect(),
+            more,
+            total: 42,
+        }
+    }
+
+    fn parsed(b: Bytes) -> serde_json::Value {
+        serde_json::from_slice(&b).unwrap()
+    }
+
+    #[test]
+    fn first_pages_are_sliced_into_the_page_shape() {
+        assert_eq!(
+            parsed(slice_first_page(&first(3, false), 2)),
+            json!({"items": [{"id": 0}, {"id": 1}], "next_cursor": "c1", "total": 42})
+        );
+        assert_eq!(
+            parsed(slice_first_page(&first(3, false), 3)),
+            json!({"items": [{"id": 0}, {"id": 1}, {"id": 2}], "next_cursor": null, "total": 42})
+        );
+        assert_eq!(
+            parsed(slice_first_page(&first(3, true), 5))["next_cursor"],
+            json!("c2"),
+            "more items exist beyond the cached ones"
+        );
+        assert_eq!(
+            parsed(slice_first_page(&first(0, false), 20)),
+            json!({"items": [], "next_cursor": null, "total": 42})
+        );
+    }
 }

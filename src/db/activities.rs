@@ -176,11 +176,13 @@ pub fn list_own(
         q = q.filter(activities::status.eq(s.as_str()));
     }
     if let Some(c) = cursor {
-        q = q.filter(
-            activities::created_at
-                .lt(c.at)
-                .or(activities::created_at.eq(c.at).and(activities::id.lt(c.id.clone()))),
-        );
+        q = q.filter(super::keyset(
+            "activities.created_at",
+            "activities.id",
+            "<",
+            c.at,
+            &c.id,
+        ));
     }
     Ok(q.order((activities::created_at.desc(), activities::id.desc()))
         .limit(limit + 1)
@@ -221,11 +223,7 @@ pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit:
         q = q.filter(activities::owner_kind.eq(k.clone()));
     }
     if let Some(c) = cursor {
-        q = q.filter(
-            activities::queued_at
-                .gt(c.at)
-                .or(activities::queued_at.eq(c.at).and(activities::id.gt(c.id.clone()))),
-        );
+        q = q.filter(super::keyset("activities.queued_at", "activities.id", ">", c.at, &c.id));
     }
     Ok(q.order((activities::queued_at.asc(), activities::id.asc()))
         .limit(limit + 1)
@@ -235,11 +233,8 @@ pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit:
 /// How many queued items are ahead of one queued at `at` with `id`.
 pub fn queue_position(conn: &mut DbConn, at: NaiveDateTime, id: &str) -> ApiResult<i64> {
     Ok(activities::table
-        .filter(
-            activities::queued_at
-                .lt(at)
-                .or(activities::queued_at.eq(at).and(activities::id.lt(id))),
-        )
+        .filter(activities::queued_at.is_not_null())
+        .filter(super::keyset("activities.queued_at", "activities.id", "<", at, id))
         .count()
         .get_result(conn)?)
 }

@@ -261,6 +261,26 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// `(time, id) < (at, id)` (or `>`) on the columns `table.time` and `table.id`, written as a
+/// row-value comparison: both backends then seek straight to the position in an index
+/// ordered by (time, id), where the equivalent `OR` form would walk the index from its start.
+pub fn keyset(
+    table_time: &'static str,
+    table_id: &'static str,
+    op: &'static str,
+    at: NaiveDateTime,
+    id: &str,
+) -> diesel::expression::SqlLiteral<
+    diesel::sql_types::Bool,
+    impl diesel::query_builder::QueryFragment<MultiBackend> + Clone,
+> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("({table_time}, {table_id}) {op} ("))
+        .bind::<diesel::sql_types::Timestamp, _>(at)
+        .sql(", ")
+        .bind::<diesel::sql_types::Text, _>(id.to_owned())
+        .sql(")")
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 pub fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);

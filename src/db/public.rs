@@ -106,11 +106,13 @@ macro_rules! filtered {
                 // cannot serve.
                 q = q.filter(activities::search_text.like(format!("%{}%", super::like_escape(text))));
             } else {
-                // Short queries on SQLite scan the approved rows.
+                // Short queries on SQLite scan the approved rows; both sides are already in
+                // search form, so a plain byte search (instr) does, much faster than LIKE's
+                // per-character case folding.
                 q = q.filter(
-                    activities::search_text
-                        .like(format!("%{}%", super::like_escape(text)))
-                        .escape('\\'),
+                    sql::<Bool>("instr(activities.search_text, ")
+                        .bind::<Text, _>(text.clone())
+                        .sql(") > 0"),
                 );
             }
         }
@@ -128,11 +130,13 @@ pub fn list(
     let backend = conn.backend();
     let mut q = filtered!(f, backend);
     if let Some(c) = cursor {
-        q = q.filter(
-            activities::approved_at
-                .lt(c.at)
-                .or(activities::approved_at.eq(c.at).and(activities::id.lt(c.id.clone()))),
-        );
+        q = q.filter(super::keyset(
+            "activities.approved_at",
+            "activities.id",
+            "<",
+            c.at,
+            &c.id,
+        ));
     }
     let rows: Vec<PublicRow> = q
         .select(PublicRow::as_select())

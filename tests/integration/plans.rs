@@ -121,6 +121,20 @@ fn with_literals(recorded: &str) -> String {
     out
 }
 
+/// The plans of every query `f` runs on activities, as one text.
+fn plans_of(conn: &mut DbConn, f: impl FnOnce(&mut DbConn)) -> String {
+    let log = record(conn);
+    f(conn);
+    stop_recording(conn);
+    let queries: Vec<String> = log.lock().unwrap().clone();
+    queries
+        .iter()
+        .filter(|q| sql_of(q).contains("activities"))
+        .map(|q| plan(conn, q).join("\n"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Runs `f`, then asserts that its queries touching `activities` read it through an index
 /// (and, on SQLite, need no sort for ORDER BY when `sorted`).
 fn assert_indexed(conn: &mut DbConn, what: &str, expect_index: &str, sorted: bool, f: impl FnOnce(&mut DbConn)) {
@@ -138,6 +152,9 @@ fn assert_indexed(conn: &mut DbConn, what: &str, expect_index: &str, sorted: boo
     for recorded in queries {
         let lines = plan(conn, &recorded);
         let sql = sql_of(&recorded);
+        if std::env::var("SHOW_PLANS").is_ok() {
+            eprintln!("{what}:\n  {sql}\n  {}", lines.join("\n  "));
+        }
         let text = lines.join("\n");
         let scans_table = lines.iter().any(|l| {
             (l.starts_with("SCAN activities") && !l.contains("INDEX")) || l.contains("Seq Scan on activities")
@@ -292,6 +309,28 @@ fn hot_queries_use_their_indexes() {
     assert_indexed(conn, "public next page", "activities_listing_idx", true, |c| {
         public::list(c, &PublicFilter::default(), Some(&cursor), 20).unwrap();
     });
+    // Later pages seek to the cursor instead of walking the index from the newest item.
+    let seek = if sqlite {
+        "(approved_at,id)<(?,?)"
+    } else {
+        "ROW(approved_at, id) < ROW("
+    };
+    let next_page = plans_of(conn, |c| {
+        public::list(c, &PublicFilter::default(), Some(&cursor), 20).unwrap();
+    });
+    assert!(next_page.contains(seek), "public next page does not seek:\n{next_page}");
+    let position = plans_of(conn, |c| {
+        activities::queue_position(c, db::now(), "0192f1a0-0000-7000-8000-000000000000").unwrap();
+    });
+    let seek = if sqlite {
+        "(queued_at,id)<(?,?)"
+    } else {
+        "ROW(queued_at, id) < ROW("
+    };
+    assert!(
+        position.contains("activities_queue_idx") && position.contains(seek),
+        "queue position:\n{position}"
+    );
     let by_prefecture = PublicFilter {
         prefecture: Some("13".into()),
         category_bits: Some(2),
