@@ -188,7 +188,7 @@ pub fn recent_waits(conn: &mut DbConn, n: i64) -> ApiResult<Vec<i64>> {
             .load(conn)?;
         latest.extend(rows.into_iter().filter_map(|(t, w)| w.map(|w| (t, w))));
     }
-    latest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    latest.sort_unstable_by_key(|(at, _)| std::cmp::Reverse(*at));
     latest.truncate(n as usize);
     Ok(latest.into_iter().map(|(_, w)| w).collect())
 }
