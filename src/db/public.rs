@@ -149,6 +149,27 @@ pub fn list(
 /// How many approved activities match.
 pub fn count(conn: &mut DbConn, f: &PublicFilter) -> ApiResult<i64> {
     let backend = conn.backend();
+    if let (Backend::Sqlite, Some(text)) = (backend, &f.q) {
+        let only_text = f.campaign_id.is_none()
+            && f.category_bits.is_none_or(|b| b == 7)
+            && f.prefecture.is_none()
+            && f.kind.is_none()
+            && f.format.is_none();
+        if only_text && text.chars().count() >= TRIGRAM {
+            // The index holds exactly the approved activities: count there, without
+            // visiting every match in the table.
+            #[derive(QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let row: Count =
+                diesel::sql_query("SELECT count(*) AS n FROM activities_search WHERE activities_search MATCH ?")
+                    .bind::<Text, _>(fts_phrase(text))
+                    .get_result(conn)?;
+            return Ok(row.n);
+        }
+    }
     Ok(filtered!(f, backend).count().get_result(conn)?)
 }
 

@@ -53,6 +53,13 @@ pub fn seed_demo(pool: &Pool, n: usize) -> Result<String, String> {
     let at = db::now();
     let report =
         db::transaction(&mut conn, |conn| seed_in(conn, n, at)).map_err(|e| format!("seed-demo failed: {e}"))?;
+    // One big transaction leaves a WAL as large as the data; fold it into the database now
+    // rather than making the server's first writes do it.
+    if let DbConn::Sqlite(c) = &mut *conn {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(|e| format!("checkpoint after seeding: {e}"))?;
+    }
     Ok(match report {
         Seeded::Nothing { approved } => {
             format!("campaign {DEMO_SLUG} already has {approved} approved activities (wanted {n}); nothing seeded")

@@ -191,6 +191,18 @@ async fn japanese_search_from_one_character_ignoring_width_and_case() {
     assert_eq!(search("サクラ").await, vec!["DX推進ウェビナー"]);
     assert_eq!(search("ﾃﾚﾜｰｸ").await, vec!["DX推進ウェビナー"]);
     assert!(search("存在しない語").await.is_empty());
+    // Totals agree whether counted in the index alone or joined with other filters.
+    for (query, expected) in [
+        ("q=%E5%83%8D%E3%81%8D%E6%96%B9", 1),
+        ("q=%E5%83%8D%E3%81%8D%E6%96%B9&kind=organization", 1),
+        ("q=%E5%83%8D%E3%81%8D%E6%96%B9&kind=individual", 0),
+        ("q=%E5%9C%A8&prefecture=01", 0),
+    ] {
+        let r = list(&w.app, query.to_owned()).await;
+        assert_eq!(r.body["total"], expected, "{query}");
+        let page2 = list(&w.app, format!("{query}&limit=1&cursor=MjAzMC0wMS0wMVQwMDowMDowMC4wMDAwMDB8MDE5MmYxYTAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAw")).await;
+        assert_eq!(page2.body["total"], expected, "{query} (a later page)");
+    }
     assert!(search("%").await.is_empty());
     assert!(search("_").await.is_empty());
     // Query syntax of the index is not interpreted.
