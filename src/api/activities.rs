@@ -8,7 +8,7 @@ use crate::auth::{CurrentUser, Registrant, Role};
 use crate::db::activities::{self, ActivityRow, WithSlug};
 use crate::db::audit::{self, AuditEvent, AuditRow};
 use crate::db::workflow::{self, Outcome, Step};
-use crate::db::{self, campaigns, new_id, now, utc, DbConn};
+use crate::db::{self, campaigns, now, utc, DbConn};
 use crate::domain::activity as rules;
 use crate::domain::workflow::{Action, Status};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -81,35 +81,8 @@ pub async fn create(state: State, user: Registrant, body: Json<NewActivity>) -> 
         let campaign = campaigns::by_slug(conn, &slug)
             .map_err(|_| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`")))?;
         let text = rules::build(None, input, &user.display_name).map_err(ApiError::validation)?;
-        let at = now();
-        let row = ActivityRow {
-            id: new_id(),
-            account_id: user.id.clone(),
-            campaign_id: campaign.id,
-            category_mask: text.category_mask,
-            search_text: text.search_text(),
-            title: text.title,
-            description: text.description,
-            organizer_name: text.organizer_name,
-            starts_on: text.starts_on,
-            ends_on: text.ends_on,
-            format: text.format,
-            prefecture: text.prefecture,
-            url: text.url,
-            owner_kind: user.kind.clone().unwrap_or_else(|| "individual".into()),
-            owner_industry: user.industry.clone(),
-            status: Status::Draft.as_str().into(),
-            version: 1,
-            pending_revision: None,
-            queued_at: None,
-            submitted_at: None,
-            approved_at: None,
-            decided_at: None,
-            rejection_reason_code: None,
-            rejection_reason: None,
-            created_at: at,
-            updated_at: at,
-        };
+        let kind = user.kind.clone().unwrap_or_else(|| "individual".into());
+        let row = ActivityRow::draft(&user.id, &campaign.id, &kind, user.industry.clone(), text, now());
         let id = row.id.clone();
         db::transaction(conn, |conn| {
             activities::insert(conn, &row)?;

@@ -42,6 +42,45 @@ pub struct ActivityRow {
 }
 
 impl ActivityRow {
+    /// A new draft of `text` by an owner of `owner_kind`, created at `at`.
+    pub fn draft(
+        account_id: &str,
+        campaign_id: &str,
+        owner_kind: &str,
+        owner_industry: Option<String>,
+        text: ActivityText,
+        at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: super::new_id(),
+            account_id: account_id.to_owned(),
+            campaign_id: campaign_id.to_owned(),
+            search_text: text.search_text(),
+            category_mask: text.category_mask,
+            title: text.title,
+            description: text.description,
+            organizer_name: text.organizer_name,
+            starts_on: text.starts_on,
+            ends_on: text.ends_on,
+            format: text.format,
+            prefecture: text.prefecture,
+            url: text.url,
+            owner_kind: owner_kind.to_owned(),
+            owner_industry,
+            status: Status::Draft.as_str().to_owned(),
+            version: 1,
+            pending_revision: None,
+            queued_at: None,
+            submitted_at: None,
+            approved_at: None,
+            decided_at: None,
+            rejection_reason_code: None,
+            rejection_reason: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::Draft)
     }

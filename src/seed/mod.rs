@@ -388,32 +388,21 @@ fn activity_row(
     };
     let created_at = submitted_at - minutes(rng, 1, 5 * 24 * 60);
     ActivityRow {
-        id: db::new_id(),
-        account_id: owner.id.clone(),
-        campaign_id: campaign_id.to_owned(),
-        search_text: text.search_text(),
-        category_mask: text.category_mask,
-        title: text.title,
-        description: text.description,
-        organizer_name: text.organizer_name,
-        starts_on: text.starts_on,
-        ends_on: text.ends_on,
-        format: text.format,
-        prefecture: text.prefecture,
-        url: text.url,
-        owner_kind: owner.kind.clone(),
-        owner_industry: owner.industry.clone(),
         status: if approved { "approved" } else { "pending" }.to_owned(),
         version: if approved { 3 } else { 2 },
-        pending_revision: None,
         queued_at: (!approved).then_some(decided),
         submitted_at: Some(submitted_at),
         approved_at: approved.then_some(decided),
         decided_at: approved.then_some(decided),
-        rejection_reason_code: None,
-        rejection_reason: None,
-        created_at,
         updated_at: decided,
+        ..ActivityRow::draft(
+            &owner.id,
+            campaign_id,
+            &owner.kind,
+            owner.industry.clone(),
+            text,
+            created_at,
+        )
     }
 }
 

@@ -180,6 +180,7 @@ fn load(conn: &mut DbConn, n: usize) {
     use telework_registry::db::activities::ActivityRow;
     use telework_registry::db::campaigns::{self, CampaignRow};
     use telework_registry::domain::account::Profile;
+    use telework_registry::domain::activity::ActivityText;
     let now = db::now();
     let profile = Profile::default();
     let owner = db::new_id();
@@ -237,35 +238,24 @@ fn load(conn: &mut DbConn, n: usize) {
                 words[i % words.len()],
                 words[(i / 8) % words.len()]
             );
+            let text = ActivityText {
+                category_mask: (i % 7) as i32 + 1,
+                title: text.clone(),
+                description: text,
+                organizer_name: "o".into(),
+                starts_on: None,
+                ends_on: None,
+                format: None,
+                prefecture: Some(format!("{:02}", i % 47 + 1)),
+                url: None,
+            };
             activities::insert(
                 conn,
                 &ActivityRow {
-                    id: db::new_id(),
-                    account_id: owner.clone(),
-                    campaign_id: campaign.clone(),
-                    category_mask: (i % 7) as i32 + 1,
-                    title: text.clone(),
-                    description: text.clone(),
-                    organizer_name: "o".into(),
-                    starts_on: None,
-                    ends_on: None,
-                    format: None,
-                    prefecture: Some(format!("{:02}", i % 47 + 1)),
-                    url: None,
-                    owner_kind: "organization".into(),
-                    owner_industry: None,
-                    search_text: text,
                     status: status.into(),
-                    version: 1,
-                    pending_revision: None,
                     queued_at: (status == "pending").then_some(at),
-                    submitted_at: None,
                     approved_at: (status == "approved").then_some(at),
-                    decided_at: None,
-                    rejection_reason_code: None,
-                    rejection_reason: None,
-                    created_at: at,
-                    updated_at: at,
+                    ..ActivityRow::draft(&owner, &campaign, "organization", None, text, at)
                 },
             )?;
         }
