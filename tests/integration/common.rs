@@ -373,3 +373,31 @@ impl TestApp {
         .await
     }
 }
+
+/// The usual cast: an app with an admin, an open campaign, an organization, an individual
+/// and a moderator.
+pub struct World {
+    pub app: TestApp,
+    pub admin: User,
+    pub campaign: String,
+    pub org: User,
+    pub ind: User,
+    pub moderator: User,
+}
+
+pub async fn world() -> World {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let campaign = app.open_campaign(&admin).await;
+    let org = app.registrant("organization").await;
+    let ind = app.registrant("individual").await;
+    let moderator = app.staff(&admin, "moderator").await;
+    World {
+        app,
+        admin,
+        campaign,
+        org,
+        ind,
+        moderator,
+    }
+}

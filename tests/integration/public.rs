@@ -1,7 +1,7 @@
 //! The public listing: only public fields, filters, Japanese search, pagination, caching,
 //! the Atom feed and CORS.
 
-use crate::common::{TestApp, User};
+use crate::common::{world, TestApp, User, World};
 use actix_web::test::TestRequest;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -31,30 +31,6 @@ fn assert_public_shape(item: &Value) {
         "private keys leaked: {:?}",
         keys.difference(&allowed).collect::<Vec<_>>()
     );
-}
-
-struct World {
-    app: TestApp,
-    campaign: String,
-    org: User,
-    ind: User,
-    moderator: User,
-}
-
-async fn world() -> World {
-    let app = TestApp::new().await;
-    let admin = app.admin().await;
-    let campaign = app.open_campaign(&admin).await;
-    let org = app.registrant("organization").await;
-    let ind = app.registrant("individual").await;
-    let moderator = app.staff(&admin, "moderator").await;
-    World {
-        app,
-        campaign,
-        org,
-        ind,
-        moderator,
-    }
 }
 
 async fn publish(w: &World, who: &User, body: Value) -> Value {

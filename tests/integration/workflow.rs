@@ -1,6 +1,6 @@
 //! The approval workflow end to end, its refusals, ownership, and concurrency.
 
-use crate::common::{TestApp, User};
+use crate::common::{world, TestApp, World};
 use serde_json::{json, Value};
 
 fn id(v: &Value) -> String {
@@ -19,11 +19,13 @@ async fn settle() {
 
 #[actix_web::test]
 async fn the_whole_story() {
-    let app = TestApp::new().await;
-    let admin = app.admin().await;
-    let campaign = app.open_campaign(&admin).await;
-    let owner = app.registrant("organization").await;
-    let moderator = app.staff(&admin, "moderator").await;
+    let World {
+        app,
+        campaign,
+        org: owner,
+        moderator,
+        ..
+    } = world().await;
 
     let draft = app.draft(&owner, &campaign, "全社テレワーク・デイズ").await;
     assert_eq!(
@@ -172,11 +174,13 @@ async fn the_whole_story() {
 
 #[actix_web::test]
 async fn unpublish_suspends_and_resubmission_works() {
-    let app = TestApp::new().await;
-    let admin = app.admin().await;
-    let campaign = app.open_campaign(&admin).await;
-    let owner = app.registrant("individual").await;
-    let moderator = app.staff(&admin, "moderator").await;
+    let World {
+        app,
+        campaign,
+        ind: owner,
+        moderator,
+        ..
+    } = world().await;
     let a = app.approved(&owner, &moderator, &campaign, "在宅勤務の一日").await;
     let aid = id(&a);
     let r = app
@@ -224,11 +228,13 @@ async fn unpublish_suspends_and_resubmission_works() {
 
 #[actix_web::test]
 async fn illegal_transitions_and_stale_versions_are_409s() {
-    let app = TestApp::new().await;
-    let admin = app.admin().await;
-    let campaign = app.open_campaign(&admin).await;
-    let owner = app.registrant("organization").await;
-    let moderator = app.staff(&admin, "moderator").await;
+    let World {
+        app,
+        campaign,
+        org: owner,
+        moderator,
+        ..
+    } = world().await;
     let d = app.draft(&owner, &campaign, "テレワーク導入セミナー").await;
     let aid = id(&d);
     // A draft cannot be approved, rejected, unpublished or withdrawn twice.
@@ -334,11 +340,13 @@ async fn illegal_transitions_and_stale_versions_are_409s() {
 
 #[actix_web::test]
 async fn others_cannot_read_or_act_on_an_activity() {
-    let app = TestApp::new().await;
-    let admin = app.admin().await;
-    let campaign = app.open_campaign(&admin).await;
-    let owner = app.registrant("organization").await;
-    let stranger: User = app.registrant("organization").await;
+    let World {
+        app,
+        campaign,
+        org: owner,
+        ind: stranger,
+        ..
+    } = world().await;
     let d = app.draft(&owner, &campaign, "他人は見られない").await;
     let aid = id(&d);
     assert_eq!(
@@ -377,10 +385,12 @@ async fn others_cannot_read_or_act_on_an_activity() {
 
 #[actix_web::test]
 async fn activity_validation_and_japanese_round_trip() {
-    let app = TestApp::new().await;
-    let admin = app.admin().await;
-    let campaign = app.open_campaign(&admin).await;
-    let owner = app.registrant("individual").await;
+    let World {
+        app,
+        campaign,
+        ind: owner,
+        ..
+    } = world().await;
     let r = app
         .post(
             "/api/v1/activities",
@@ -418,10 +428,13 @@ async fn activity_validation_and_japanese_round_trip() {
 
 #[actix_web::test]
 async fn submissions_outside_the_window_are_refused() {
-    let app = TestApp::new().await;
-    let admin = app.admin().await;
-    let campaign = app.open_campaign(&admin).await;
-    let owner = app.registrant("organization").await;
+    let World {
+        app,
+        admin,
+        campaign,
+        org: owner,
+        ..
+    } = world().await;
     let d = app.draft(&owner, &campaign, "締切後の登録").await;
     let past = chrono::Utc::now() - chrono::Duration::hours(1);
     let r = app
@@ -445,10 +458,13 @@ async fn submissions_outside_the_window_are_refused() {
 /// Many moderators approve the same version at once: exactly one wins, one event is written.
 #[actix_web::test]
 async fn concurrent_approvals_have_exactly_one_winner() {
-    let app = TestApp::new().await;
-    let admin = app.admin().await;
-    let campaign = app.open_campaign(&admin).await;
-    let owner = app.registrant("organization").await;
+    let World {
+        app,
+        admin,
+        campaign,
+        org: owner,
+        ..
+    } = world().await;
     let mut moderators = Vec::new();
     for _ in 0..4 {
         moderators.push(app.staff(&admin, "moderator").await);
@@ -490,12 +506,14 @@ async fn concurrent_approvals_have_exactly_one_winner() {
 
 #[actix_web::test]
 async fn queue_filters_and_stats() {
-    let app = TestApp::new().await;
-    let admin = app.admin().await;
-    let campaign = app.open_campaign(&admin).await;
-    let org = app.registrant("organization").await;
-    let ind = app.registrant("individual").await;
-    let moderator = app.staff(&admin, "moderator").await;
+    let World {
+        app,
+        campaign,
+        org,
+        ind,
+        moderator,
+        ..
+    } = world().await;
     for (who, title) in [(&org, "組織の活動"), (&ind, "個人の活動")] {
         let d = app.draft(who, &campaign, title).await;
         app.act(
