@@ -270,7 +270,35 @@ pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit:
 }
 
 /// How many queued items are ahead of one queued at `at` with `id`.
+///
+/// On SQLite, the queue length is kept by triggers (queue_state), so the position is that
+/// length less the items from this one on, which are few for a fresh submission; they are
+/// counted only up to half the queue before counting the items ahead instead. PostgreSQL
+/// counts the items ahead in the partial queue index.
 pub fn queue_position(conn: &mut DbConn, at: NaiveDateTime, id: &str) -> ApiResult<i64> {
+    if conn.backend() == super::Backend::Sqlite {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let length = diesel::sql_query("SELECT length AS n FROM queue_state WHERE id = 1")
+            .get_result::<Count>(conn)?
+            .n;
+        let half = length / 2 + 1;
+        let from_here = diesel::sql_query(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM activities \
+             WHERE queued_at IS NOT NULL AND (queued_at, id) >= (?, ?) LIMIT ?)",
+        )
+        .bind::<diesel::sql_types::Timestamp, _>(at)
+        .bind::<diesel::sql_types::Text, _>(id)
+        .bind::<diesel::sql_types::BigInt, _>(half)
+        .get_result::<Count>(conn)?
+        .n;
+        if from_here < half {
+            return Ok((length - from_here).max(0));
+        }
+    }
     Ok(activities::table
         .filter(activities::queued_at.is_not_null())
         .filter(super::keyset("activities.queued_at", "activities.id", "<", at, id))

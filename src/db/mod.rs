@@ -128,17 +128,27 @@ pub struct Manager {
 const SQLITE_CONNECTION_PRAGMAS: &str =
     "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
+diesel::define_sql_function! {
+    /// The tokens of the short-query search index (`domain::text::search_grams`), for the
+    /// SQLite triggers that keep that index.
+    fn search_grams(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Opens a SQLite connection with the settings and functions every connection needs.
+fn open_sqlite(path: &str) -> Result<diesel::SqliteConnection, ConnError> {
+    let mut conn = diesel::SqliteConnection::establish(path)?;
+    conn.batch_execute(SQLITE_CONNECTION_PRAGMAS)?;
+    search_grams_utils::register_impl(&mut conn, |text: String| crate::domain::text::search_grams(&text))?;
+    Ok(conn)
+}
+
 impl r2d2::ManageConnection for Manager {
     type Connection = DbConn;
     type Error = ConnError;
 
     fn connect(&self) -> Result<DbConn, ConnError> {
         match &self.target {
-            DbTarget::Sqlite(path) => {
-                let mut conn = diesel::SqliteConnection::establish(path)?;
-                conn.batch_execute(SQLITE_CONNECTION_PRAGMAS)?;
-                Ok(DbConn::Sqlite(conn))
-            }
+            DbTarget::Sqlite(path) => Ok(DbConn::Sqlite(open_sqlite(path)?)),
             DbTarget::Postgres(url) => Ok(DbConn::Pg(diesel::PgConnection::establish(url)?)),
         }
     }
@@ -150,6 +160,12 @@ impl r2d2::ManageConnection for Manager {
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         conn.is_broken()
     }
+}
+
+/// One connection outside any pool, for a thread that keeps it.
+pub fn open(target: &DbTarget) -> Result<DbConn, ConnError> {
+    use r2d2::ManageConnection;
+    Manager { target: target.clone() }.connect()
 }
 
 pub type Pool = r2d2::Pool<Manager>;
@@ -215,12 +231,20 @@ where
     .await?
 }
 
+/// Serializes this process's SQLite write transactions (see [`transaction`]).
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in one transaction: everything it writes commits together or not at all.
 ///
 /// On SQLite the outermost transaction starts with `BEGIN IMMEDIATE`, taking the write lock
 /// up front (waiting up to `busy_timeout` for it). A deferred transaction that has read before
 /// its first write (FTS5 reads its own tables when a statement touches them) cannot wait for
 /// the lock later: SQLite fails it at once with "database is locked".
+///
+/// SQLite has one writer at a time, and a connection that finds the lock taken sleeps in
+/// steps of 1, 2, 5, 10… ms before it looks again, while the lock is usually free again
+/// within a fraction of a millisecond. So the writers of one process queue on a mutex first
+/// and meet the busy wait only when another process writes.
 pub fn transaction<T, F>(conn: &mut DbConn, f: F) -> ApiResult<T>
 where
     F: FnOnce(&mut DbConn) -> ApiResult<T>,
@@ -229,10 +253,17 @@ where
     let outermost = Manager::transaction_manager_status_mut(conn)
         .transaction_depth()?
         .is_none();
-    match conn {
-        DbConn::Sqlite(c) if outermost => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        _ => Manager::begin_transaction(conn)?,
-    }
+    let _writer = match conn {
+        DbConn::Sqlite(c) if outermost => {
+            let guard = SQLITE_WRITER.lock().unwrap_or_else(|p| p.into_inner());
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            Some(guard)
+        }
+        _ => {
+            Manager::begin_transaction(conn)?;
+            None
+        }
+    };
     match f(conn) {
         Ok(value) => {
             Manager::commit_transaction(conn)?;

@@ -53,6 +53,49 @@ pub fn search_form(s: &str) -> String {
     s.nfkc().flat_map(char::to_lowercase).collect()
 }
 
+/// The tokens of the short-query search index for a text in search form: every character
+/// and every pair of adjacent characters, each written as the lower-case hex of its UTF-8
+/// bytes, separated by spaces. UTF-8 is self-delimiting, so a pair's token never equals a
+/// character's, and the tokens hold nothing a tokenizer could split or fold.
+pub fn search_grams(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 5);
+    let mut prev: Option<char> = None;
+    for c in s.chars() {
+        push_token(&mut out, &[c]);
+        if let Some(p) = prev {
+            push_token(&mut out, &[p, c]);
+        }
+        prev = Some(c);
+    }
+    out
+}
+
+/// The index token of a query of one or two characters (in search form), the same one
+/// [`search_grams`] writes for them; `None` for any other length.
+pub fn search_gram(q: &str) -> Option<String> {
+    let chars: Vec<char> = q.chars().collect();
+    if chars.is_empty() || chars.len() > 2 {
+        return None;
+    }
+    let mut out = String::new();
+    push_token(&mut out, &chars);
+    Some(out)
+}
+
+fn push_token(out: &mut String, chars: &[char]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    if !out.is_empty() {
+        out.push(' ');
+    }
+    let mut buf = [0u8; 4];
+    for c in chars {
+        for b in c.encode_utf8(&mut buf).bytes() {
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xf)] as char);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +130,27 @@ mod tests {
         assert_eq!(search_form("ＤＸ推進"), "dx推進");
         assert_eq!(search_form("ｄｘ"), search_form("DX"));
         assert_eq!(search_form("ﾃﾚﾜｰｸ"), "テレワーク");
+    }
+
+    #[test]
+    fn grams_are_every_character_and_every_adjacent_pair() {
+        // テ = e3 83 86, レ = e3 83 ac, a = 61
+        assert_eq!(search_grams("テレa"), "e38386 e383ac e38386e383ac 61 e383ac61");
+        assert_eq!(search_grams(""), "");
+        assert_eq!(search_gram("テ").as_deref(), Some("e38386"));
+        assert_eq!(search_gram("テレ").as_deref(), Some("e38386e383ac"));
+        assert_eq!(search_gram(""), None);
+        assert_eq!(search_gram("テレワ"), None);
+        // Every 1- and 2-character substring of a text is one of its tokens.
+        let text = search_form("ＤＸ推進\nｶﾞ😀 x");
+        let tokens = search_grams(&text);
+        let grams: Vec<&str> = tokens.split(' ').collect();
+        let chars: Vec<char> = text.chars().collect();
+        for len in 1..=2 {
+            for w in chars.windows(len) {
+                let q: String = w.iter().collect();
+                assert!(grams.contains(&search_gram(&q).unwrap().as_str()), "{q:?}");
+            }
+        }
     }
 }

@@ -556,3 +556,104 @@ async fn queue_filters_and_stats() {
     let reasons = app.get("/api/v1/moderation/reasons", Some(&moderator.token)).await;
     assert_eq!(reasons.body["items"].as_array().unwrap().len(), 5);
 }
+
+/// The place in the queue shown to owners follows every way in and out of the queue:
+/// submission, approval, rejection, withdrawal, an edit while pending, resubmission.
+#[actix_web::test]
+async fn queue_positions_follow_the_queue() {
+    let World {
+        app,
+        campaign,
+        org,
+        ind,
+        moderator,
+        ..
+    } = world().await;
+    let mut items = Vec::new();
+    for i in 0..6 {
+        let who = if i % 2 == 0 { &org } else { &ind };
+        let d = app.draft(who, &campaign, &format!("順番待ち {i}")).await;
+        let s = app
+            .act(
+                who,
+                &format!("/api/v1/activities/{}/submit", id(&d)),
+                json!({"version": 1}),
+            )
+            .await;
+        assert_eq!(s["queue"]["position"], i + 1, "submission {i}");
+        items.push((who, id(&d)));
+    }
+    // Positions as each owner sees them now, by item (None: not queued).
+    async fn positions(app: &TestApp, items: &[(&crate::common::User, String)]) -> Vec<Option<i64>> {
+        let mut out = Vec::new();
+        for (who, aid) in items {
+            let r = app.get(&format!("/api/v1/activities/{aid}"), Some(&who.token)).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            out.push(r.body["queue"]["position"].as_i64());
+        }
+        out
+    }
+    let version = |v: &Value| v["version"].clone();
+    let get = |i: usize| {
+        let (who, aid) = &items[i];
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/activities/{aid}"), Some(&who.token))
+                .await
+                .body
+        }
+    };
+
+    // The first is approved, the third rejected, the fifth withdrawn by its owner.
+    let a0 = get(0).await;
+    app.act(
+        &moderator,
+        &format!("/api/v1/moderation/activities/{}/approve", items[0].1),
+        json!({"version": version(&a0)}),
+    )
+    .await;
+    let a2 = get(2).await;
+    app.act(
+        &moderator,
+        &format!("/api/v1/moderation/activities/{}/reject", items[2].1),
+        json!({"version": version(&a2), "reason_code": "incomplete", "reason": "日程を追記してください。"}),
+    )
+    .await;
+    let a4 = get(4).await;
+    app.act(
+        items[4].0,
+        &format!("/api/v1/activities/{}/withdraw", items[4].1),
+        json!({"version": version(&a4)}),
+    )
+    .await;
+    assert_eq!(
+        positions(&app, &items).await,
+        [None, Some(1), None, Some(2), None, Some(3)]
+    );
+
+    // An edit while pending keeps the place; a resubmission goes to the end.
+    let a1 = get(1).await;
+    let edited = app
+        .patch(
+            &format!("/api/v1/activities/{}", items[1].1),
+            Some(&items[1].0.token),
+            json!({"version": version(&a1), "title": "順番待ち 1（改）"}),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.body);
+    let a2 = get(2).await;
+    let again = app
+        .act(
+            items[2].0,
+            &format!("/api/v1/activities/{}/submit", items[2].1),
+            json!({"version": version(&a2)}),
+        )
+        .await;
+    assert_eq!(again["queue"]["position"], 4);
+    assert_eq!(
+        positions(&app, &items).await,
+        [None, Some(1), Some(4), Some(2), None, Some(3)]
+    );
+    let s = app.get("/api/v1/moderation/stats", Some(&moderator.token)).await;
+    assert_eq!(s.body["queue_length"], 4);
+}
