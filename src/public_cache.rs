@@ -1,17 +1,19 @@
 //! The in-process cache of public responses.
 //!
 //! Every change to public data bumps one generation number in the database, in the same
-//! transaction as the change. Each process re-reads that number at most every
-//! `refresh` (250 ms), so a change made through any process shows everywhere well within one
-//! second. Cached bodies are keyed by request and tagged with the generation they were made
+//! transaction as the change. Each process re-reads that number every `refresh` (250 ms) on
+//! a thread of its own, so a change made through any process shows everywhere well within
+//! one second. Cached bodies are keyed by request and tagged with the generation they were made
 //! at; a new generation makes them stale without any message between processes.
 
 use crate::db;
 use crate::error::ApiResult;
 use actix_web::web::Bytes;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
 
 /// A serialized public response.
 #[derive(Debug)]
@@ -100,14 +102,62 @@ impl<V: Weighed> Budgeted<V> {
     }
 }
 
+/// Requests that need the same missing entry wait for one computation instead of each
+/// running the query: under load a cold entry is asked for many times before it is made.
+#[derive(Debug)]
+pub struct Flights<T> {
+    map: Mutex<HashMap<String, Arc<OnceCell<T>>>>,
+}
+
+impl<T> Default for Flights<T> {
+    fn default() -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T: Clone> Flights<T> {
+    /// The result of `make` for `key`, made once for all who ask while it is being made. A
+    /// failure is not shared: the next waiter makes it again.
+    pub async fn run<F, Fut>(&self, key: &str, make: F) -> ApiResult<T>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
+        let cell = lock(&self.map).entry(key.to_owned()).or_default().clone();
+        let out = cell.get_or_try_init(make).await.cloned();
+        // Once made, the caches answer; the flight is over. An unmade cell nobody else
+        // holds is dropped too.
+        let mut map = lock(&self.map);
+        if map.get(key).is_some_and(|c| Arc::ptr_eq(c, &cell)) && (cell.initialized() || Arc::strong_count(&cell) <= 2)
+        {
+            map.remove(key);
+        }
+        out
+    }
+
+    #[cfg(test)]
+    fn in_flight(&self) -> usize {
+        lock(&self.map).len()
+    }
+}
+
 #[derive(Debug)]
 pub struct PublicCache {
     refresh: Duration,
-    generation: Mutex<(i64, Option<Instant>)>,
+    /// The last generation read and when; shared with the watcher thread.
+    generation: Arc<Mutex<(i64, Option<Instant>)>>,
+    /// Requests that found no fresh generation read it once, together.
+    reading: Flights<i64>,
     entries: Mutex<Budgeted<Cached>>,
     pages: Mutex<Budgeted<FirstPage>>,
     /// `total` per filter (whatever the page), tagged with its generation.
     counts: Mutex<HashMap<String, (i64, i64)>>,
+    /// Responses being made, by generation and key.
+    pub making: Flights<Bytes>,
+    /// First pages being made, by generation and filter.
+    pub making_first_pages: Flights<Arc<FirstPage>>,
 }
 
 /// The memory the cached bodies may take.
@@ -121,32 +171,80 @@ impl PublicCache {
     pub fn new(refresh: Duration) -> Self {
         Self {
             refresh,
-            generation: Mutex::new((0, None)),
+            generation: Arc::new(Mutex::new((0, None))),
+            reading: Flights::default(),
             entries: Mutex::new(Budgeted::new(MAX_BYTES)),
             pages: Mutex::new(Budgeted::new(MAX_PAGE_BYTES)),
             counts: Mutex::new(HashMap::new()),
+            making: Flights::default(),
+            making_first_pages: Flights::default(),
         }
     }
 
-    /// The current data generation, read from the database when the last read is older
-    /// than the refresh interval.
+    /// Starts a thread that re-reads the generation every refresh interval on a connection
+    /// of its own, so requests find a fresh one without waiting for a query, a pooled
+    /// connection or a blocking thread (all of which slow searches may hold). The thread
+    /// ends soon after the cache is dropped.
+    pub fn watch(&self, target: db::DbTarget) {
+        let shared = Arc::downgrade(&self.generation);
+        let refresh = self.refresh;
+        let spawned = std::thread::Builder::new()
+            .name("public-generation".into())
+            .spawn(move || {
+                let mut conn: Option<db::DbConn> = None;
+                while let Some(slot) = shared.upgrade() {
+                    let read = match conn.take() {
+                        Some(c) => Ok(c),
+                        None => db::open(&target).map_err(|e| e.to_string()),
+                    }
+                    .and_then(|mut c| {
+                        let gen = db::public::generation(&mut c).map_err(|e| e.to_string())?;
+                        conn = Some(c);
+                        Ok(gen)
+                    });
+                    match read {
+                        Ok(gen) => *lock(&slot) = (gen, Some(Instant::now())),
+                        // Requests then read it themselves, and answer 503 if they cannot;
+                        // the next round opens a new connection.
+                        Err(e) => log::debug!("reading the public generation failed: {e}"),
+                    }
+                    drop(slot);
+                    std::thread::sleep(refresh);
+                }
+            });
+        if let Err(e) = spawned {
+            log::warn!("cannot start the public generation watcher ({e}); requests will read it themselves");
+        }
+    }
+
+    /// The current data generation: the last read if it is at most two refresh intervals old
+    /// (the watcher renews it every interval), else read now, once for all who ask together.
     pub async fn generation(&self, pool: &db::Pool) -> ApiResult<i64> {
-        {
-            let g = self.generation.lock().unwrap_or_else(|p| p.into_inner());
-            if let (gen, Some(at)) = *g {
-                if at.elapsed() < self.refresh {
+        if let Some(gen) = self.fresh_generation(2 * self.refresh) {
+            return Ok(gen);
+        }
+        self.reading
+            .run("generation", || async {
+                if let Some(gen) = self.fresh_generation(self.refresh) {
                     return Ok(gen);
                 }
-            }
+                let gen = db::run(pool, db::public::generation).await?;
+                *lock(&self.generation) = (gen, Some(Instant::now()));
+                Ok(gen)
+            })
+            .await
+    }
+
+    fn fresh_generation(&self, max_age: Duration) -> Option<i64> {
+        match *lock(&self.generation) {
+            (gen, Some(at)) if at.elapsed() < max_age => Some(gen),
+            _ => None,
         }
-        let gen = db::run(pool, db::public::generation).await?;
-        *self.generation.lock().unwrap_or_else(|p| p.into_inner()) = (gen, Some(Instant::now()));
-        Ok(gen)
     }
 
     /// Forgets the last generation read, after this process changed public data.
     pub fn invalidate(&self) {
-        self.generation.lock().unwrap_or_else(|p| p.into_inner()).1 = None;
+        lock(&self.generation).1 = None;
     }
 
     /// The cached response for `key` if it was made at `generation`.
@@ -244,6 +342,37 @@ mod tests {
         cache.put_count("f".into(), 3, 42);
         assert_eq!(cache.count("f", 3), Some(42));
         assert_eq!(cache.count("f", 4), None);
+    }
+
+    #[actix_web::test]
+    async fn concurrent_misses_make_an_entry_once() {
+        let flights: Flights<Bytes> = Flights::default();
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let make = || async {
+            made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            Ok(Bytes::from_static(b"page"))
+        };
+        let results = futures_util::future::join_all((0..8).map(|_| flights.run("k", make))).await;
+        assert!(results.iter().all(|r| r.as_ref().is_ok_and(|b| b == "page")));
+        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(flights.in_flight(), 0);
+
+        // A failure is not handed to those waiting: one of them tries again.
+        let attempts = std::sync::atomic::AtomicUsize::new(0);
+        let flaky = || async {
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            if attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                Err(crate::error::ApiError::internal("first attempt fails"))
+            } else {
+                Ok(Bytes::from_static(b"second"))
+            }
+        };
+        let results = futures_util::future::join_all((0..3).map(|_| flights.run("f", flaky))).await;
+        assert!(results[0].is_err());
+        assert!(results[1..].iter().all(|r| r.as_ref().is_ok_and(|b| b == "second")));
+        assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(flights.in_flight(), 0);
     }
 
     #[test]

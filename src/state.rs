@@ -22,11 +22,14 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, pool: Pool) -> Self {
+        let public = PublicCache::new(config.public_cache_refresh);
+        // The generation watcher keeps one connection of its own, outside the pool.
+        public.watch(config.database.clone());
         Self {
             jwt: JwtKeys::from_config(&config),
             hasher: Hasher::new(config.password_cost),
             auth_limiter: RateLimiter::new(config.auth_rate_limit_per_minute),
-            public: PublicCache::new(config.public_cache_refresh),
+            public,
             median_wait: Default::default(),
             pool,
             config,

@@ -224,12 +224,19 @@ where
     let body = match state.public.get(&key, generation) {
         Some(hit) => hit.body.clone(),
         None => {
-            let body = make(generation).await?;
-            state
-                .public
-                .put(key, generation, tag.clone(), body.clone())
-                .body
-                .clone()
+            let flight = format!("{generation} {key}");
+            let public = &state.public;
+            public
+                .making
+                .run(&flight, || async {
+                    // Made while this request waited for its turn?
+                    if let Some(hit) = public.get(&key, generation) {
+                        return Ok(hit.body.clone());
+                    }
+                    let body = make(generation).await?;
+                    Ok(public.put(key.clone(), generation, tag.clone(), body).body.clone())
+                })
+                .await?
         }
     };
     Ok(respond(HttpResponse::Ok(), &tag)
@@ -272,9 +279,19 @@ pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> 
             let first = match st.public.first_page(&filter_key, generation) {
                 Some(first) => first,
                 None => {
-                    let first = Arc::new(first_page(&st, &listing, generation).await?);
-                    st.public.put_first_page(filter_key, first.clone());
-                    first
+                    let flight = format!("{generation} {filter_key}");
+                    let public = &st.public;
+                    public
+                        .making_first_pages
+                        .run(&flight, || async {
+                            if let Some(first) = public.first_page(&filter_key, generation) {
+                                return Ok(first);
+                            }
+                            let first = Arc::new(first_page(&st, &listing, generation).await?);
+                            public.put_first_page(filter_key.clone(), first.clone());
+                            Ok(first)
+                        })
+                        .await?
                 }
             };
             return Ok(slice_first_page(&first, listing.limit as usize));
@@ -285,11 +302,7 @@ pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> 
         let page = db::run(&st.pool, move |conn| {
             let mut filter = listing.filter;
             filter.campaign_id = campaign_id(conn, listing.campaign.as_deref())?;
-            let rows = public::list(conn, &filter, listing.cursor.as_ref(), listing.limit)?;
-            let total = match known_total {
-                Some(total) => total,
-                None => public::count(conn, &filter)?,
-            };
+            let (rows, total) = public::page(conn, &filter, listing.cursor.as_ref(), listing.limit, known_total)?;
             let page = page::finish(rows, listing.limit, row_cursor, PublicActivity::new);
             Ok(PublicPage {
                 items: page.items,
@@ -318,12 +331,7 @@ async fn first_page(st: &State, listing: &Listing, generation: i64) -> ApiResult
     let campaign = listing.campaign.clone();
     let (rows, total) = db::run(&st.pool, move |conn| {
         filter.campaign_id = campaign_id(conn, campaign.as_deref())?;
-        let rows = public::list(conn, &filter, None, page::MAX_LIMIT)?;
-        let total = match known_total {
-            Some(total) => total,
-            None => public::count(conn, &filter)?,
-        };
-        Ok((rows, total))
+        public::page(conn, &filter, None, page::MAX_LIMIT, known_total)
     })
     .await?;
     let more = rows.len() as i64 > page::MAX_LIMIT;
