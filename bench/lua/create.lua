@@ -24,9 +24,13 @@ function init(args)
    tokens = bench.read_rows(os.getenv("BENCH_TOKENS"))
 end
 
+-- The token and number (in the title as "（tid-n）") of the last draft asked for.
+last_token, last_n = nil, 0
+
 function request()
    n = n + 1
    local token = tokens[math.random(#tokens)][2]
+   last_token, last_n = token, n
    local body = string.format(
       '{"campaign":"demo","categories":["%s"],"title":"%s（%d-%d）","description":"%s%s",' ..
       '"format":"%s","prefecture":"%02d","starts_on":"2026-11-%02d"}',
