@@ -8,6 +8,7 @@ use telework_registry::config::Config;
 use telework_registry::{db, openapi, seed, server};
 
 fn main() -> ExitCode {
+    server::tune_allocator();
     let _ = dotenvy::dotenv();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
