@@ -161,7 +161,7 @@ pub struct PublicCache {
 }
 
 /// The memory the cached bodies may take.
-const MAX_BYTES: usize = 8 * 1024 * 1024;
+const MAX_BYTES: usize = 16 * 1024 * 1024;
 /// The memory the first pages may take.
 const MAX_PAGE_BYTES: usize = 24 * 1024 * 1024;
 /// Cached totals kept at most.

@@ -57,7 +57,9 @@ pub fn open_and_migrate(config: &Config) -> Result<db::Pool, String> {
 ///   after which every password hash's 19 MiB block comes from a thread's arena and stays
 ///   there; a fixed threshold keeps such blocks mapped on their own and returned on free.
 /// - Every thread that allocates may get an arena of its own (up to 8 per core), each
-///   keeping its free memory; the server's threads mostly wait, so two per core suffice.
+///   keeping its free memory; four per core keep most of that memory without making the
+///   workers wait for each other's arena (two per core cost page 1 and by-id about a tenth
+///   of their rate).
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
@@ -71,7 +73,7 @@ pub fn tune_allocator() {
         // SAFETY: mallopt only changes allocator settings; called before other threads run.
         unsafe {
             mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-            mallopt(M_ARENA_MAX, (2 * cores).min(i32::MAX as usize) as i32);
+            mallopt(M_ARENA_MAX, (4 * cores).min(i32::MAX as usize) as i32);
         }
     }
 }
