@@ -118,15 +118,29 @@ impl<T> Default for Flights<T> {
 }
 
 impl<T: Clone> Flights<T> {
-    /// The result of `make` for `key`, made once for all who ask while it is being made. A
-    /// failure is not shared: the next waiter makes it again.
-    pub async fn run<F, Fut>(&self, key: &str, make: F) -> ApiResult<T>
+    /// What `cached` holds, or else the result of `make` for `key`, made once for all who
+    /// ask while it is being made (`cached` is asked again when a request's turn comes, in
+    /// case another flight made it meanwhile). A failure is not shared: the next waiter
+    /// makes it again.
+    pub async fn run<C, F, Fut>(&self, key: &str, cached: C, make: F) -> ApiResult<T>
     where
+        C: Fn() -> Option<T>,
         F: FnOnce() -> Fut,
         Fut: Future<Output = ApiResult<T>>,
     {
+        if let Some(hit) = cached() {
+            return Ok(hit);
+        }
         let cell = lock(&self.map).entry(key.to_owned()).or_default().clone();
-        let out = cell.get_or_try_init(make).await.cloned();
+        let out = cell
+            .get_or_try_init(|| async {
+                match cached() {
+                    Some(hit) => Ok(hit),
+                    None => make().await,
+                }
+            })
+            .await
+            .cloned();
         // Once made, the caches answer; the flight is over. An unmade cell nobody else
         // holds is dropped too.
         let mut map = lock(&self.map);
@@ -224,14 +238,15 @@ impl PublicCache {
             return Ok(gen);
         }
         self.reading
-            .run("generation", || async {
-                if let Some(gen) = self.fresh_generation(self.refresh) {
-                    return Ok(gen);
-                }
-                let gen = db::run(pool, db::public::generation).await?;
-                *lock(&self.generation) = (gen, Some(Instant::now()));
-                Ok(gen)
-            })
+            .run(
+                "generation",
+                || self.fresh_generation(self.refresh),
+                || async {
+                    let gen = db::run(pool, db::public::generation).await?;
+                    *lock(&self.generation) = (gen, Some(Instant::now()));
+                    Ok(gen)
+                },
+            )
             .await
     }
 
@@ -353,7 +368,7 @@ mod tests {
             actix_web::rt::time::sleep(Duration::from_millis(20)).await;
             Ok(Bytes::from_static(b"page"))
         };
-        let results = futures_util::future::join_all((0..8).map(|_| flights.run("k", make))).await;
+        let results = futures_util::future::join_all((0..8).map(|_| flights.run("k", || None, make))).await;
         assert!(results.iter().all(|r| r.as_ref().is_ok_and(|b| b == "page")));
         assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert_eq!(flights.in_flight(), 0);
@@ -368,7 +383,7 @@ mod tests {
                 Ok(Bytes::from_static(b"second"))
             }
         };
-        let results = futures_util::future::join_all((0..3).map(|_| flights.run("f", flaky))).await;
+        let results = futures_util::future::join_all((0..3).map(|_| flights.run("f", || None, flaky))).await;
         assert!(results[0].is_err());
         assert!(results[1..].iter().all(|r| r.as_ref().is_ok_and(|b| b == "second")));
         assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 2);

@@ -221,24 +221,18 @@ where
     if fresh {
         return Ok(respond(HttpResponse::NotModified(), &tag).finish());
     }
-    let body = match state.public.get(&key, generation) {
-        Some(hit) => hit.body.clone(),
-        None => {
-            let flight = format!("{generation} {key}");
-            let public = &state.public;
-            public
-                .making
-                .run(&flight, || async {
-                    // Made while this request waited for its turn?
-                    if let Some(hit) = public.get(&key, generation) {
-                        return Ok(hit.body.clone());
-                    }
-                    let body = make(generation).await?;
-                    Ok(public.put(key.clone(), generation, tag.clone(), body).body.clone())
-                })
-                .await?
-        }
-    };
+    let public = &state.public;
+    let body = public
+        .making
+        .run(
+            &format!("{generation} {key}"),
+            || public.get(&key, generation).map(|hit| hit.body.clone()),
+            || async {
+                let body = make(generation).await?;
+                Ok(public.put(key.clone(), generation, tag.clone(), body).body.clone())
+            },
+        )
+        .await?;
     Ok(respond(HttpResponse::Ok(), &tag)
         .insert_header((CONTENT_TYPE, content_type))
         .body(body))
@@ -276,24 +270,19 @@ pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> 
         let filter_key = listing.filter_key();
         if listing.cursor.is_none() {
             // The first page of a filter serves every `limit`: made once per generation.
-            let first = match st.public.first_page(&filter_key, generation) {
-                Some(first) => first,
-                None => {
-                    let flight = format!("{generation} {filter_key}");
-                    let public = &st.public;
-                    public
-                        .making_first_pages
-                        .run(&flight, || async {
-                            if let Some(first) = public.first_page(&filter_key, generation) {
-                                return Ok(first);
-                            }
-                            let first = Arc::new(first_page(&st, &listing, generation).await?);
-                            public.put_first_page(filter_key.clone(), first.clone());
-                            Ok(first)
-                        })
-                        .await?
-                }
-            };
+            let public = &st.public;
+            let first = public
+                .making_first_pages
+                .run(
+                    &format!("{generation} {filter_key}"),
+                    || public.first_page(&filter_key, generation),
+                    || async {
+                        let first = Arc::new(first_page(&st, &listing, generation).await?);
+                        public.put_first_page(filter_key.clone(), first.clone());
+                        Ok(first)
+                    },
+                )
+                .await?;
             return Ok(slice_first_page(&first, listing.limit as usize));
         }
         // Later pages: `total` depends on the filter only, so it is counted once per

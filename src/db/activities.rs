@@ -277,13 +277,8 @@ pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit:
 /// counts the items ahead in the partial queue index.
 pub fn queue_position(conn: &mut DbConn, at: NaiveDateTime, id: &str) -> ApiResult<i64> {
     if conn.backend() == super::Backend::Sqlite {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
         let length = diesel::sql_query("SELECT length AS n FROM queue_state WHERE id = 1")
-            .get_result::<Count>(conn)?
+            .get_result::<super::Count>(conn)?
             .n;
         let half = length / 2 + 1;
         let from_here = diesel::sql_query(
@@ -293,7 +288,7 @@ pub fn queue_position(conn: &mut DbConn, at: NaiveDateTime, id: &str) -> ApiResu
         .bind::<diesel::sql_types::Timestamp, _>(at)
         .bind::<diesel::sql_types::Text, _>(id)
         .bind::<diesel::sql_types::BigInt, _>(half)
-        .get_result::<Count>(conn)?
+        .get_result::<super::Count>(conn)?
         .n;
         if from_here < half {
             return Ok((length - from_here).max(0));

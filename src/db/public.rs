@@ -268,17 +268,11 @@ fn only_text(f: &PublicFilter) -> bool {
         && f.format.is_none()
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
 /// How many approved activities contain `q`, counted in the search index (which holds
 /// exactly the approved activities) without visiting the table (SQLite).
 fn text_matches(conn: &mut DbConn, q: &str) -> ApiResult<i64> {
     let (index, phrase) = text_index(q);
-    let row: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {index} WHERE {index} MATCH ?"))
+    let row: super::Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {index} WHERE {index} MATCH ?"))
         .bind::<Text, _>(phrase)
         .get_result(conn)?;
     Ok(row.n)
@@ -286,7 +280,7 @@ fn text_matches(conn: &mut DbConn, q: &str) -> ApiResult<i64> {
 
 /// An upper bound of the activity rows, read from the end of activities_seq_key (SQLite).
 fn row_estimate(conn: &mut DbConn) -> ApiResult<i64> {
-    let row: Count = diesel::sql_query("SELECT IFNULL(MAX(seq), 0) AS n FROM activities").get_result(conn)?;
+    let row: super::Count = diesel::sql_query("SELECT IFNULL(MAX(seq), 0) AS n FROM activities").get_result(conn)?;
     Ok(row.n)
 }
 
