@@ -242,7 +242,7 @@ impl PublicCache {
                 "generation",
                 || self.fresh_generation(self.refresh),
                 || async {
-                    let gen = db::run(pool, db::public::generation).await?;
+                    let gen = db::run(pool, |conn| db::public::generation(conn)).await?;
                     *lock(&self.generation) = (gen, Some(Instant::now()));
                     Ok(gen)
                 },

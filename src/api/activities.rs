@@ -83,12 +83,13 @@ pub async fn create(state: State, user: Registrant, body: Json<NewActivity>) -> 
         let text = rules::build(None, input, &user.display_name).map_err(ApiError::validation)?;
         let kind = user.kind.clone().unwrap_or_else(|| "individual".into());
         let row = ActivityRow::draft(&user.id, &campaign.id, &kind, user.industry.clone(), text, now());
-        let id = row.id.clone();
-        db::transaction(conn, |conn| {
+        // The row as inserted is the row as stored: nothing to read back.
+        let row = db::transaction(conn, move |conn| {
             activities::insert(conn, &row)?;
-            AuditEvent::created(&id, &user).insert(conn)
+            AuditEvent::created(&row.id, &user).insert(conn)?;
+            Ok(row)
         })?;
-        Ok(ActivityOut::new(activities::find(conn, &id)?))
+        Ok(ActivityOut::new((row, campaign.slug)))
     })
     .await?;
     Ok(HttpResponse::Created().json(out))

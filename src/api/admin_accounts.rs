@@ -149,7 +149,7 @@ pub async fn create(state: State, admin: Admin, body: Json<NewStaff>) -> ApiResu
     let hasher = state.hasher;
     let hash = web::block(move || hasher.hash(&b.password)).await?;
     let account = db::run(&state.pool, move |conn| {
-        db::transaction(conn, |conn| {
+        db::transaction(conn, move |conn| {
             let id = new_id();
             let profile = Profile::default();
             accounts::insert(
@@ -205,7 +205,7 @@ pub async fn update(
         .transpose()
         .map_err(|e| ApiError::validation(vec![e]))?;
     let account = db::run(&state.pool, move |conn| {
-        db::transaction(conn, |conn| {
+        db::transaction(conn, move |conn| {
             let current = accounts::find(conn, &id)?;
             if id == admin.0.id {
                 return Err(ApiError::conflict(

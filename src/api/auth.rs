@@ -153,7 +153,7 @@ pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest
     let st = state.clone();
     let (account, refresh_token) = db::run(&state.pool, move |conn| {
         let id = new_id();
-        db::transaction(conn, |conn| {
+        db::transaction(conn, move |conn| {
             accounts::insert(
                 conn,
                 &NewAccount::new(
@@ -219,7 +219,8 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
                 "This account is disabled; contact the registry's administrators.",
             ));
         }
-        let refresh_token = tokens::issue(conn, &account.id, None, st.config.refresh_token_ttl)?;
+        let (id, ttl) = (account.id.clone(), st.config.refresh_token_ttl);
+        let refresh_token = db::transaction(conn, move |conn| tokens::issue(conn, &id, None, ttl))?;
         Ok(token_pair(
             &st,
             &account.id,
@@ -251,7 +252,8 @@ pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<Http
             Rotation::Rotated { account_id, token } => {
                 let account = accounts::find(conn, &account_id)?;
                 if account.disabled_at.is_some() {
-                    tokens::revoke_all(conn, &account.id)?;
+                    let id = account.id.clone();
+                    db::transaction(conn, move |conn| tokens::revoke_all(conn, &id))?;
                     return Err(ApiError::unauthorized("This account is disabled."));
                 }
                 Ok(token_pair(
@@ -279,6 +281,9 @@ pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<Http
 #[post("/auth/logout")]
 pub async fn logout(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let token = body.into_inner()?.refresh_token;
-    db::run(&state.pool, move |conn| tokens::revoke(conn, &token)).await?;
+    db::run(&state.pool, move |conn| {
+        db::transaction(conn, move |conn| tokens::revoke(conn, &token))
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

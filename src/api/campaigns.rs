@@ -43,7 +43,7 @@ impl From<CampaignRow> for CampaignOut {
 #[utoipa::path(tag = "campaigns", responses((status = 200, body = Page<CampaignOut>)))]
 #[get("/campaigns")]
 pub async fn list(state: State) -> ApiResult<HttpResponse> {
-    let rows = db::run(&state.pool, campaigns::all).await?;
+    let rows = db::run(&state.pool, |conn| campaigns::all(conn)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=60"))
         .json(Page {
@@ -149,7 +149,10 @@ pub async fn create(state: State, _admin: Admin, body: Json<NewCampaign>) -> Api
     };
     validate(&mut row)?;
     let saved = row.clone();
-    db::run(&state.pool, move |conn| campaigns::insert(conn, &saved)).await?;
+    db::run(&state.pool, move |conn| {
+        db::transaction(conn, move |conn| campaigns::insert(conn, &saved))
+    })
+    .await?;
     Ok(HttpResponse::Created().json(CampaignOut::from(row)))
 }
 
@@ -193,8 +196,10 @@ pub async fn update(
         }
         row.updated_at = now();
         validate(&mut row)?;
-        campaigns::save(conn, &row)?;
-        Ok(row)
+        db::transaction(conn, move |conn| {
+            campaigns::save(conn, &row)?;
+            Ok(row)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(CampaignOut::from(row)))

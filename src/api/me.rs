@@ -35,7 +35,7 @@ pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> A
     let body = body.into_inner()?;
     let st = state.clone();
     let account = db::run(&state.pool, move |conn| {
-        db::transaction(conn, |conn| {
+        db::transaction(conn, move |conn| {
             let current = accounts::find(conn, &user.id)?;
             let kind = current.kind.clone().unwrap_or_default();
             let mut errors = Vec::new();
@@ -110,7 +110,7 @@ pub async fn change_password(state: State, user: CurrentUser, body: Json<Passwor
         )
     })?;
     db::run(&state.pool, move |conn| {
-        db::transaction(conn, |conn| {
+        db::transaction(conn, move |conn| {
             let changes = AccountChanges {
                 password_hash: Some(new_hash),
                 ..Default::default()

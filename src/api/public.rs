@@ -418,7 +418,7 @@ pub struct PublicStats {
 pub async fn stats(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
     let pool = state.pool.clone();
     cached(&state, &req, "application/json", |_| async move {
-        let groups = db::run(&pool, public::stat_groups).await?;
+        let groups = db::run(&pool, |conn| public::stat_groups(conn)).await?;
         let mut by: BTreeMap<String, CampaignStats> = BTreeMap::new();
         for (slug, mask, kind, prefecture, industry, n) in groups {
             let s = by.entry(slug.clone()).or_insert_with(|| CampaignStats {

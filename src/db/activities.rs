@@ -9,6 +9,7 @@ use crate::domain::workflow::Status;
 use crate::error::{ApiError, ApiResult};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::query_builder::QueryId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = activities)]
@@ -99,6 +100,20 @@ impl ActivityRow {
         }
     }
 
+    /// Replaces the activity's own text (and with it the search text).
+    pub fn set_text(&mut self, t: ActivityText) {
+        self.search_text = t.search_text();
+        self.category_mask = t.category_mask;
+        self.title = t.title;
+        self.description = t.description;
+        self.organizer_name = t.organizer_name;
+        self.starts_on = t.starts_on;
+        self.ends_on = t.ends_on;
+        self.format = t.format;
+        self.prefecture = t.prefecture;
+        self.url = t.url;
+    }
+
     /// The pending revision, if any.
     pub fn revision(&self) -> Option<ActivityText> {
         self.pending_revision
@@ -109,48 +124,6 @@ impl ActivityRow {
 
 /// An activity with its campaign's slug.
 pub type WithSlug = (ActivityRow, String);
-
-/// A change to one activity row; `None` leaves a column alone.
-#[derive(Debug, Default, Clone, AsChangeset)]
-#[diesel(table_name = activities)]
-pub struct ActivityChanges {
-    pub category_mask: Option<i32>,
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub organizer_name: Option<String>,
-    pub starts_on: Option<Option<NaiveDate>>,
-    pub ends_on: Option<Option<NaiveDate>>,
-    pub format: Option<Option<String>>,
-    pub prefecture: Option<Option<String>>,
-    pub url: Option<Option<String>>,
-    pub search_text: Option<String>,
-    pub status: Option<String>,
-    pub pending_revision: Option<Option<String>>,
-    pub queued_at: Option<Option<NaiveDateTime>>,
-    pub submitted_at: Option<Option<NaiveDateTime>>,
-    pub approved_at: Option<Option<NaiveDateTime>>,
-    pub decided_at: Option<Option<NaiveDateTime>>,
-    pub rejection_reason_code: Option<Option<String>>,
-    pub rejection_reason: Option<Option<String>>,
-    pub updated_at: Option<NaiveDateTime>,
-}
-
-impl ActivityChanges {
-    /// Replaces the activity's own text.
-    pub fn with_text(mut self, t: &ActivityText) -> Self {
-        self.search_text = Some(t.search_text());
-        self.category_mask = Some(t.category_mask);
-        self.title = Some(t.title.clone());
-        self.description = Some(t.description.clone());
-        self.organizer_name = Some(t.organizer_name.clone());
-        self.starts_on = Some(t.starts_on);
-        self.ends_on = Some(t.ends_on);
-        self.format = Some(t.format.clone());
-        self.prefecture = Some(t.prefecture.clone());
-        self.url = Some(t.url.clone());
-        self
-    }
-}
 
 pub fn insert(conn: &mut DbConn, row: &ActivityRow) -> ApiResult<()> {
     diesel::insert_into(activities::table).values(row).execute(conn)?;
@@ -167,24 +140,91 @@ pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<WithSlug> {
         .ok_or_else(|| ApiError::not_found("No such activity."))
 }
 
-/// Applies `changes` and bumps the version, only if the row is still at `version` and
-/// `status`. One statement, so of many concurrent writers of one version exactly one wins.
-pub fn update_if_current(
-    conn: &mut DbConn,
-    id: &str,
-    version: i64,
-    status: Status,
-    changes: &ActivityChanges,
-) -> ApiResult<bool> {
-    let n = diesel::update(
-        activities::table
-            .filter(activities::id.eq(id))
-            .filter(activities::version.eq(version))
-            .filter(activities::status.eq(status.as_str())),
-    )
-    .set((changes, activities::version.eq(activities::version + 1)))
+/// Writes `next` over the stored row, only if that is still at `version` and `status`;
+/// true if it was. One statement, so of many concurrent writers of one version exactly one
+/// wins.
+pub fn replace_if_current(conn: &mut DbConn, next: &ActivityRow, version: i64, status: Status) -> ApiResult<bool> {
+    let n = ReplaceIfCurrent {
+        next,
+        version,
+        status: status.as_str(),
+    }
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// `UPDATE activities SET` every column a workflow step may change `WHERE` id, version and
+/// status match. diesel prepares its own `UPDATE`s afresh for every execution, and on SQLite
+/// preparing one compiles every trigger on `activities` into it; this statement's text never
+/// varies, so each connection prepares it once and keeps it.
+struct ReplaceIfCurrent<'a> {
+    next: &'a ActivityRow,
+    version: i64,
+    status: &'a str,
+}
+
+impl<C> RunQueryDsl<C> for ReplaceIfCurrent<'_> {}
+
+/// The statement cache's key for [`ReplaceIfCurrent`].
+struct ReplaceIfCurrentId;
+
+impl QueryId for ReplaceIfCurrent<'_> {
+    type QueryId = ReplaceIfCurrentId;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<super::MultiBackend> for ReplaceIfCurrent<'_> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, super::MultiBackend>) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamp};
+        let n = self.next;
+        out.push_sql("UPDATE activities SET category_mask = ");
+        out.push_bind_param::<Integer, _>(&n.category_mask)?;
+        out.push_sql(", title = ");
+        out.push_bind_param::<Text, _>(&n.title)?;
+        out.push_sql(", description = ");
+        out.push_bind_param::<Text, _>(&n.description)?;
+        out.push_sql(", organizer_name = ");
+        out.push_bind_param::<Text, _>(&n.organizer_name)?;
+        out.push_sql(", starts_on = ");
+        out.push_bind_param::<Nullable<Date>, _>(&n.starts_on)?;
+        out.push_sql(", ends_on = ");
+        out.push_bind_param::<Nullable<Date>, _>(&n.ends_on)?;
+        out.push_sql(", format = ");
+        out.push_bind_param::<Nullable<Text>, _>(&n.format)?;
+        out.push_sql(", prefecture = ");
+        out.push_bind_param::<Nullable<Text>, _>(&n.prefecture)?;
+        out.push_sql(", url = ");
+        out.push_bind_param::<Nullable<Text>, _>(&n.url)?;
+        out.push_sql(", search_text = ");
+        out.push_bind_param::<Text, _>(&n.search_text)?;
+        out.push_sql(", status = ");
+        out.push_bind_param::<Text, _>(&n.status)?;
+        out.push_sql(", version = ");
+        out.push_bind_param::<BigInt, _>(&n.version)?;
+        out.push_sql(", pending_revision = ");
+        out.push_bind_param::<Nullable<Text>, _>(&n.pending_revision)?;
+        out.push_sql(", queued_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.queued_at)?;
+        out.push_sql(", submitted_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.submitted_at)?;
+        out.push_sql(", approved_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.approved_at)?;
+        out.push_sql(", decided_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.decided_at)?;
+        out.push_sql(", rejection_reason_code = ");
+        out.push_bind_param::<Nullable<Text>, _>(&n.rejection_reason_code)?;
+        out.push_sql(", rejection_reason = ");
+        out.push_bind_param::<Nullable<Text>, _>(&n.rejection_reason)?;
+        out.push_sql(", updated_at = ");
+        out.push_bind_param::<Timestamp, _>(&n.updated_at)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(&n.id)?;
+        out.push_sql(" AND version = ");
+        out.push_bind_param::<BigInt, _>(&self.version)?;
+        out.push_sql(" AND status = ");
+        out.push_bind_param::<Text, str>(self.status)?;
+        Ok(())
+    }
 }
 
 pub fn delete_if_current(conn: &mut DbConn, id: &str, version: i64) -> ApiResult<bool> {

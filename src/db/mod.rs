@@ -10,6 +10,7 @@ pub mod public;
 pub mod schema;
 pub mod tokens;
 pub mod workflow;
+mod writer;
 
 use crate::error::ApiResult;
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
@@ -17,8 +18,11 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+pub use writer::Writer;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -147,10 +151,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnError;
 
     fn connect(&self) -> Result<DbConn, ConnError> {
-        match &self.target {
-            DbTarget::Sqlite(path) => Ok(DbConn::Sqlite(open_sqlite(path)?)),
-            DbTarget::Postgres(url) => Ok(DbConn::Pg(diesel::PgConnection::establish(url)?)),
-        }
+        open(&self.target)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
@@ -164,12 +165,51 @@ impl r2d2::ManageConnection for Manager {
 
 /// One connection outside any pool, for a thread that keeps it.
 pub fn open(target: &DbTarget) -> Result<DbConn, ConnError> {
-    use r2d2::ManageConnection;
-    Manager { target: target.clone() }.connect()
+    match target {
+        DbTarget::Sqlite(path) => Ok(DbConn::Sqlite(open_sqlite(path)?)),
+        DbTarget::Postgres(url) => Ok(DbConn::Pg(diesel::PgConnection::establish(url)?)),
+    }
 }
 
-pub type Pool = r2d2::Pool<Manager>;
+/// The connection pool, and for SQLite the process's write connection (see [`Writer`]).
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pool: r2d2::Pool<Manager>,
+    writer: Option<Arc<Writer>>,
+}
+
+impl Pool {
+    /// Checks a connection out (blocking; call it off the async workers).
+    pub fn get(&self) -> Result<Conn, r2d2::Error> {
+        Ok(Conn {
+            pooled: self.pool.get()?,
+            writer: self.writer.clone(),
+        })
+    }
+}
+
 pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// A pooled connection for one unit of work. It dereferences to the connection; its
+/// [`transaction`]s run on the pool's SQLite write connection where there is one.
+pub struct Conn {
+    pooled: PooledConn,
+    writer: Option<Arc<Writer>>,
+}
+
+impl Deref for Conn {
+    type Target = DbConn;
+
+    fn deref(&self) -> &DbConn {
+        &self.pooled
+    }
+}
+
+impl DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.pooled
+    }
+}
 
 /// Pool settings from the configuration.
 #[derive(Debug, Clone)]
@@ -184,12 +224,14 @@ pub fn connect(target: &DbTarget, opts: &PoolOptions) -> Result<Pool, String> {
     if let DbTarget::Sqlite(path) = target {
         prepare_sqlite_file(path)?;
     }
-    Ok(r2d2::Pool::builder()
+    let pool = r2d2::Pool::builder()
         .max_size(opts.max_size)
         .min_idle(Some(0))
         .connection_timeout(opts.timeout)
         .test_on_check_out(false)
-        .build_unchecked(Manager { target: target.clone() }))
+        .build_unchecked(Manager { target: target.clone() });
+    let writer = matches!(target, DbTarget::Sqlite(_)).then(|| Arc::new(Writer::new(target.clone())));
+    Ok(Pool { pool, writer })
 }
 
 fn prepare_sqlite_file(path: &str) -> Result<(), String> {
@@ -220,7 +262,7 @@ pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
 /// an async worker. Pool exhaustion or an unreachable database becomes a 503 problem.
 pub async fn run<T, F>(pool: &Pool, f: F) -> ApiResult<T>
 where
-    F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+    F: FnOnce(&mut Conn) -> ApiResult<T> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
@@ -231,39 +273,46 @@ where
     .await?
 }
 
-/// Serializes this process's SQLite write transactions (see [`transaction`]).
-static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// Runs `f` in one transaction: everything it writes commits together or not at all.
 ///
-/// On SQLite the outermost transaction starts with `BEGIN IMMEDIATE`, taking the write lock
-/// up front (waiting up to `busy_timeout` for it). A deferred transaction that has read before
-/// its first write (FTS5 reads its own tables when a statement touches them) cannot wait for
-/// the lock later: SQLite fails it at once with "database is locked".
-///
-/// SQLite has one writer at a time, and a connection that finds the lock taken sleeps in
-/// steps of 1, 2, 5, 10… ms before it looks again, while the lock is usually free again
-/// within a fraction of a millisecond. So the writers of one process queue on a mutex first
-/// and meet the busy wait only when another process writes.
-pub fn transaction<T, F>(conn: &mut DbConn, f: F) -> ApiResult<T>
+/// On SQLite, a transaction that is not nested runs on the pool's write thread (see
+/// [`Writer`]), committed together with the others that queued meanwhile; the calling thread
+/// waits for it. So the process's writers queue there, not in SQLite's busy handler, which
+/// sleeps 1, 2, 5, 10… ms between looks while the lock is usually free again within a
+/// fraction of a millisecond.
+pub fn transaction<T, F>(conn: &mut Conn, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+{
+    match &conn.writer {
+        Some(writer) if !in_transaction(&mut conn.pooled)? => writer.run(f),
+        _ => transaction_on(&mut conn.pooled, f),
+    }
+}
+
+fn in_transaction(conn: &mut DbConn) -> ApiResult<bool> {
+    type Manager = <DbConn as Connection>::TransactionManager;
+    Ok(Manager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some())
+}
+
+/// Runs `f` in one transaction on `conn` itself. A SQLite transaction that is not nested
+/// starts with `BEGIN IMMEDIATE`, taking the write lock up front (waiting up to
+/// `busy_timeout` for it): a deferred transaction that has read before its first write
+/// (FTS5 reads its own tables when a statement touches them) cannot wait for the lock later;
+/// SQLite fails it at once with "database is locked".
+pub fn transaction_on<T, F>(conn: &mut DbConn, f: F) -> ApiResult<T>
 where
     F: FnOnce(&mut DbConn) -> ApiResult<T>,
 {
     type Manager = <DbConn as Connection>::TransactionManager;
-    let outermost = Manager::transaction_manager_status_mut(conn)
-        .transaction_depth()?
-        .is_none();
-    let _writer = match conn {
-        DbConn::Sqlite(c) if outermost => {
-            let guard = SQLITE_WRITER.lock().unwrap_or_else(|p| p.into_inner());
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-            Some(guard)
-        }
-        _ => {
-            Manager::begin_transaction(conn)?;
-            None
-        }
-    };
+    let nested = in_transaction(conn)?;
+    match conn {
+        DbConn::Sqlite(c) if !nested => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        _ => Manager::begin_transaction(conn)?,
+    }
     match f(conn) {
         Ok(value) => {
             Manager::commit_transaction(conn)?;
@@ -352,6 +401,19 @@ mod tests {
         let err = DbTarget::parse("mysql://root@localhost/x").unwrap_err();
         assert!(err.contains("mysql://") && err.contains("DATABASE_URL"), "{err}");
         assert!(DbTarget::parse("  ").is_err());
+    }
+
+    /// `.cargo/config.toml` builds the bundled SQLite with the query planner stability
+    /// guarantee, so statements with a bound `LIMIT` stay prepared (see there).
+    #[test]
+    fn sqlite_plans_ignore_bound_values() {
+        let mut conn = open(&DbTarget::Sqlite(":memory:".into())).unwrap();
+        let n =
+            diesel::sql_query("SELECT count(*) AS n FROM pragma_compile_options WHERE compile_options = 'ENABLE_QPSG'")
+                .get_result::<Count>(&mut conn)
+                .unwrap()
+                .n;
+        assert_eq!(n, 1, "SQLite was built without SQLITE_ENABLE_QPSG");
     }
 
     #[test]

@@ -75,10 +75,11 @@ struct TokenRow {
 
 /// Spends `token` and issues its successor, or detects reuse. Runs in one transaction;
 /// a reuse commits the family's revocation.
-pub fn rotate(conn: &mut DbConn, token: &str, ttl: Duration) -> ApiResult<Rotation> {
-    super::transaction(conn, |conn| {
+pub fn rotate(conn: &mut super::Conn, token: &str, ttl: Duration) -> ApiResult<Rotation> {
+    let token_hash = hash(token);
+    super::transaction(conn, move |conn| {
         let row: Option<TokenRow> = refresh_tokens::table
-            .filter(refresh_tokens::token_hash.eq(hash(token)))
+            .filter(refresh_tokens::token_hash.eq(token_hash))
             .select(TokenRow::as_select())
             .first(conn)
             .optional()?;

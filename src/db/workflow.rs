@@ -2,9 +2,9 @@
 //! applies it, and the audit event (and the public generation, when public data changes)
 //! commit in the same transaction.
 
-use super::activities::{self, ActivityChanges, ActivityRow, WithSlug};
+use super::activities::{self, ActivityRow, WithSlug};
 use super::audit::AuditEvent;
-use super::{campaigns, now, public, DbConn};
+use super::{campaigns, now, public, Conn};
 use crate::auth::CurrentUser;
 use crate::domain::activity::{self as text_rules, TextInput};
 use crate::domain::workflow::{decide, Action, Status, TextEffect};
@@ -41,7 +41,7 @@ fn conflict(
 /// `version_conflict` when the client's version is stale or another writer got there first,
 /// and `invalid_transition` when the diagram does not allow the step.
 pub fn perform(
-    conn: &mut DbConn,
+    conn: &mut Conn,
     current: WithSlug,
     actor: &CurrentUser,
     step: Step,
@@ -78,14 +78,14 @@ pub fn perform(
         }
     }
 
-    let mut changes = ActivityChanges {
-        status: Some(t.to.as_str().to_owned()),
-        updated_at: Some(at),
-        ..Default::default()
-    };
+    // The row as the step leaves it; written whole, if nobody changed it meanwhile.
+    let mut next = row.clone();
+    next.status = t.to.as_str().to_owned();
+    next.version = row.version + 1;
+    next.updated_at = at;
     match t.queued {
-        Some(true) => changes.queued_at = Some(Some(at)),
-        Some(false) => changes.queued_at = Some(None),
+        Some(true) => next.queued_at = Some(at),
+        Some(false) => next.queued_at = None,
         None => {}
     }
     match t.text {
@@ -93,46 +93,44 @@ pub fn perform(
             let input = step.edit.unwrap_or_default();
             let text =
                 text_rules::build(Some(&row.text()), input, &actor.display_name).map_err(ApiError::validation)?;
-            changes = changes.with_text(&text);
+            next.set_text(text);
         }
         TextEffect::EditRevision => {
             let base = revision.clone().unwrap_or_else(|| row.text());
             let input = step.edit.unwrap_or_default();
             let text = text_rules::build(Some(&base), input, &actor.display_name).map_err(ApiError::validation)?;
-            changes.pending_revision = Some(Some(
-                serde_json::to_string(&text).map_err(|e| ApiError::internal(e.to_string()))?,
-            ));
-            changes.rejection_reason = Some(None);
-            changes.rejection_reason_code = Some(None);
+            next.pending_revision = Some(serde_json::to_string(&text).map_err(|e| ApiError::internal(e.to_string()))?);
+            next.rejection_reason = None;
+            next.rejection_reason_code = None;
         }
         TextEffect::ApplyRevision | TextEffect::MergeRevision => {
-            if let Some(r) = &revision {
-                changes = changes.with_text(r);
+            if let Some(r) = revision.clone() {
+                next.set_text(r);
             }
-            changes.pending_revision = Some(None);
+            next.pending_revision = None;
         }
-        TextEffect::DropRevision => changes.pending_revision = Some(None),
+        TextEffect::DropRevision => next.pending_revision = None,
         TextEffect::Unchanged | TextEffect::Remove => {}
     }
     match step.action {
         Action::Submit => {
-            changes.submitted_at = Some(Some(at));
-            changes.rejection_reason = Some(None);
-            changes.rejection_reason_code = Some(None);
+            next.submitted_at = Some(at);
+            next.rejection_reason = None;
+            next.rejection_reason_code = None;
         }
         Action::Approve => {
-            changes.decided_at = Some(Some(at));
+            next.decided_at = Some(at);
             if status == Status::Pending {
-                changes.approved_at = Some(Some(at));
-                changes.rejection_reason = Some(None);
-                changes.rejection_reason_code = Some(None);
+                next.approved_at = Some(at);
+                next.rejection_reason = None;
+                next.rejection_reason_code = None;
             }
         }
         Action::Reject | Action::Unpublish => {
             let (code, text) = step.reason.clone().unwrap_or_default();
-            changes.decided_at = Some(Some(at));
-            changes.rejection_reason_code = Some(Some(code));
-            changes.rejection_reason = Some(Some(text));
+            next.decided_at = Some(at);
+            next.rejection_reason_code = Some(code);
+            next.rejection_reason = Some(text);
         }
         _ => {}
     }
@@ -142,12 +140,15 @@ pub fn perform(
             || t.to == Status::Approved && t.from != Status::Approved;
 
     let id = row.id.clone();
+    let slug = current.1.clone();
     let queued_at = row.queued_at;
-    super::transaction(conn, |conn| {
-        let applied = if t.text == TextEffect::Remove {
-            activities::delete_if_current(conn, &id, step.version)?
+    let remove = t.text == TextEffect::Remove;
+    let (tx_id, actor, version) = (id.clone(), actor.clone(), step.version);
+    let written = super::transaction(conn, move |conn| {
+        let applied = if remove {
+            activities::delete_if_current(conn, &tx_id, version)?
         } else {
-            activities::update_if_current(conn, &id, step.version, status, &changes)?
+            activities::replace_if_current(conn, &next, version, status)?
         };
         if !applied {
             return Err(ApiError::conflict(
@@ -155,7 +156,7 @@ pub fn perform(
                 "Someone else changed this activity first; reload it.",
             ));
         }
-        let mut event = AuditEvent::transition(&id, actor, &t);
+        let mut event = AuditEvent::transition(&tx_id, &actor, &t);
         if let Some((code, text)) = &step.reason {
             event = event.with_reason(code, text);
         }
@@ -166,7 +167,7 @@ pub fn perform(
         if touches_public {
             public::bump(conn)?;
         }
-        Ok(())
+        Ok((!remove).then_some(next))
     })
     .map_err(|e| {
         // Lost a race: answer with the state that won.
@@ -180,10 +181,11 @@ pub fn perform(
             _ => e,
         }
     })?;
-    if t.text == TextEffect::Remove {
-        return Ok(Outcome::Deleted);
-    }
-    Ok(Outcome::Updated(Box::new(activities::find(conn, &id)?)))
+    Ok(match written {
+        // The row as the update left it (its campaign, and so the slug, never changes).
+        Some(row) => Outcome::Updated(Box::new((row, slug))),
+        None => Outcome::Deleted,
+    })
 }
 
 /// Whether a step changed public data (the caller then refreshes its cache view).

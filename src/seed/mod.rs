@@ -52,7 +52,7 @@ pub fn seed_demo(pool: &Pool, n: usize) -> Result<String, String> {
     let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
     let at = db::now();
     let report =
-        db::transaction(&mut conn, |conn| seed_in(conn, n, at)).map_err(|e| format!("seed-demo failed: {e}"))?;
+        db::transaction(&mut conn, move |conn| seed_in(conn, n, at)).map_err(|e| format!("seed-demo failed: {e}"))?;
     // One big transaction leaves a WAL as large as the data; fold it into the database now
     // rather than making the server's first writes do it.
     if let DbConn::Sqlite(c) = &mut *conn {

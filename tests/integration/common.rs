@@ -401,3 +401,8 @@ pub async fn world() -> World {
         moderator,
     }
 }
+
+/// Waits out the public cache's generation refresh, so the next read sees the last write.
+pub async fn settle() {
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(150)).await;
+}

@@ -224,7 +224,7 @@ fn load(conn: &mut DbConn, n: usize) {
         "子育て",
         "研修",
     ];
-    db::transaction(conn, |conn| {
+    db::transaction_on(conn, |conn| {
         for i in 0..n {
             let at = now - chrono::Duration::seconds(i as i64);
             let status = if i % 10 == 0 { "pending" } else { "approved" };

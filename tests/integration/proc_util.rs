@@ -339,7 +339,7 @@ pub(crate) struct IntegrityRow {
     pub(crate) integrity_check: String,
 }
 
-pub(crate) fn open(database_url: &str) -> (db::Pool, db::PooledConn) {
+pub(crate) fn open(database_url: &str) -> (db::Pool, db::Conn) {
     let target = DbTarget::parse(database_url).expect("database url");
     let pool = db::connect(
         &target,

@@ -1,7 +1,7 @@
 //! The public listing: only public fields, filters, Japanese search, pagination, caching,
 //! the Atom feed and CORS.
 
-use crate::common::{world, TestApp, User, World};
+use crate::common::{settle, world, TestApp, User, World};
 use actix_web::test::TestRequest;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -204,9 +204,59 @@ async fn japanese_search_from_one_character_ignoring_width_and_case() {
             json!({"version": dx["version"]}),
         )
         .await;
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(150)).await;
+    settle().await;
     assert!(search("働き方改革").await.is_empty());
     assert!(search("dx").await.is_empty());
+}
+
+/// The search indexes follow the public text through a revision: a pending revision is not
+/// searchable, an approved one replaces the old text in every index (1, 2 and 3+ character
+/// queries), and steps that leave the public text alone leave the search alone.
+#[actix_web::test]
+async fn search_follows_approved_revisions() {
+    let w = world().await;
+    let a = publish(
+        &w,
+        &w.org,
+        json!({"categories": ["try_practice"], "title": "桜まつり在宅勤務", "description": "説明"}),
+    )
+    .await;
+    let aid = a["id"].as_str().unwrap();
+    let search = |q: &str| search(&w.app, q.to_owned());
+    let edited = w
+        .app
+        .patch(
+            &format!("/api/v1/activities/{aid}"),
+            Some(&w.org.token),
+            json!({"version": a["version"], "title": "紅葉ウィーク"}),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.body);
+    settle().await;
+    for q in ["桜", "桜ま", "桜まつり"] {
+        assert_eq!(
+            search(q).await,
+            vec!["桜まつり在宅勤務"],
+            "{q} while the revision waits"
+        );
+    }
+    for q in ["紅", "紅葉", "紅葉ウィーク"] {
+        assert!(search(q).await.is_empty(), "{q} found before approval");
+    }
+    w.app
+        .act(
+            &w.moderator,
+            &format!("/api/v1/moderation/activities/{aid}/approve"),
+            json!({"version": edited.body["version"]}),
+        )
+        .await;
+    settle().await;
+    for q in ["紅", "紅葉", "紅葉ウィーク", "説明"] {
+        assert_eq!(search(q).await, vec!["紅葉ウィーク"], "{q} after approval");
+    }
+    for q in ["桜", "桜ま", "桜まつり"] {
+        assert!(search(q).await.is_empty(), "{q} still found after approval");
+    }
 }
 
 async fn list(app: &TestApp, query: String) -> crate::common::Resp {
@@ -284,7 +334,7 @@ async fn etags_give_304_until_the_data_changes() {
             json!({"version": a["version"]}),
         )
         .await;
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(150)).await;
+    settle().await;
     let after = w
         .app
         .send(

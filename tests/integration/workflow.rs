@@ -1,6 +1,6 @@
 //! The approval workflow end to end, its refusals, ownership, and concurrency.
 
-use crate::common::{world, TestApp, World};
+use crate::common::{settle, world, TestApp, World};
 use serde_json::{json, Value};
 
 fn id(v: &Value) -> String {
@@ -10,11 +10,6 @@ fn id(v: &Value) -> String {
 async fn public_title(app: &TestApp, id: &str) -> Option<String> {
     let r = app.get(&format!("/api/v1/public/activities/{id}"), None).await;
     (r.status == 200).then(|| r.body["title"].as_str().unwrap().to_owned())
-}
-
-/// Waits out the public cache's refresh interval, as a client on another process would.
-async fn settle() {
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(150)).await;
 }
 
 #[actix_web::test]
