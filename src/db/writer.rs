@@ -26,10 +26,11 @@ use std::sync::{Mutex, OnceLock};
 type Manager = <DbConn as Connection>::TransactionManager;
 
 /// Settings of the write connection on top of every connection's: each body's savepoint
-/// keeps the original of the pages it changes in memory rather than in a temporary file,
-/// and the pages writes touch stay cached from one group to the next.
-const WRITER_PRAGMAS: &str =
-    "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 4000;";
+/// keeps the original of the pages it changes in memory rather than in a temporary file;
+/// the WAL is copied back into the database every 4000 pages (16 MiB) rather than 1000,
+/// so a page that many groups rewrite is copied (and the file synced) less often. A larger
+/// page cache made no measurable difference.
+const WRITER_PRAGMAS: &str = "PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 4000;";
 
 /// Most transaction bodies in one commit: a steady stream of writers still commits often.
 const MAX_GROUP: usize = 64;
