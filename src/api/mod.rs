@@ -25,10 +25,18 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers every route: health at the root, the API under `/api/v1`.
+///
+/// A request is matched against the routes in this order, and each route with a path
+/// parameter costs a regular-expression match, so the public routes, which take most of the
+/// traffic, come first.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
     cfg.service(
         scope("/api/v1")
+            .service(public::list)
+            .service(public::get_one)
+            .service(public::stats)
+            .service(public::feed)
             .service(auth::register)
             .service(auth::login)
             .service(auth::refresh)
@@ -60,11 +68,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(moderation::approve)
             .service(moderation::reject)
             .service(moderation::unpublish)
-            .service(moderation::stats)
-            .service(public::list)
-            .service(public::get_one)
-            .service(public::stats)
-            .service(public::feed),
+            .service(moderation::stats),
     );
 }
 
