@@ -16,7 +16,6 @@ pub async fn serve(config: Config) -> Result<(), String> {
         );
     }
     let pool = open_and_migrate(&config)?;
-    trim_allocator_periodically();
     let addr = config.bind_addr;
     let workers = config.workers;
     let request_timeout = config.client_request_timeout;
@@ -75,34 +74,6 @@ pub fn tune_allocator() {
         unsafe {
             mallopt(M_MMAP_THRESHOLD, 256 * 1024);
             mallopt(M_ARENA_MAX, (4 * cores).min(i32::MAX as usize) as i32);
-        }
-    }
-}
-
-/// How often the server hands the free memory inside the allocator's arenas back.
-const TRIM_EVERY: Duration = Duration::from_secs(1);
-
-/// Starts a thread that returns the allocator's free pages to the system every second.
-///
-/// glibc gives memory back only from the top of each arena, so pages freed in the middle
-/// (response bodies, query results, the cache's evicted entries) stay resident after a burst
-/// of load; `malloc_trim` releases every whole free page in every arena. It takes each
-/// arena's lock briefly; a second apart, that costs no measurable throughput.
-pub fn trim_allocator_periodically() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> i32;
-        }
-        let spawned = std::thread::Builder::new().name("malloc-trim".into()).spawn(|| loop {
-            std::thread::sleep(TRIM_EVERY);
-            // SAFETY: malloc_trim is thread-safe and only releases free memory.
-            unsafe {
-                malloc_trim(0);
-            }
-        });
-        if let Err(e) = spawned {
-            log::warn!("cannot start the allocator trim thread ({e}); memory freed under load stays resident");
         }
     }
 }
