@@ -21,7 +21,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 type Manager = <DbConn as Connection>::TransactionManager;
 
@@ -39,7 +39,7 @@ const MAX_GROUP: usize = 64;
 /// starts with the first write and ends when the pool is dropped.
 pub struct Writer {
     target: DbTarget,
-    queue: OnceLock<Mutex<Sender<Box<dyn Member>>>>,
+    queue: OnceLock<Sender<Box<dyn Member>>>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -117,9 +117,7 @@ impl Writer {
             outcome: None,
             reply,
         });
-        let queue = self.queue.get_or_init(|| Mutex::new(self.start()));
-        let sent = queue.lock().unwrap_or_else(|p| p.into_inner()).send(call);
-        if sent.is_err() {
+        if self.queue.get_or_init(|| self.start()).send(call).is_err() {
             return Err(lost("the write thread has stopped".into()));
         }
         answer
