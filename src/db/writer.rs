@@ -174,11 +174,10 @@ fn open_writer(target: &DbTarget) -> Result<DbConn, String> {
 }
 
 fn begin(conn: &mut DbConn) -> Result<(), String> {
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
-        DbConn::Pg(_) => Manager::begin_transaction(conn),
-    }
-    .map_err(|e| e.to_string())
+    let DbConn::Sqlite(c) = conn else {
+        return Err("the write connection is not SQLite".into());
+    };
+    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(|e| e.to_string())
 }
 
 /// Runs `first` and every call queued behind it (up to [`MAX_GROUP`]) in the transaction
@@ -186,8 +185,10 @@ fn begin(conn: &mut DbConn) -> Result<(), String> {
 /// (its members have been told) and the connection must be closed.
 fn group(conn: &mut DbConn, first: Box<dyn Member>, calls: &Receiver<Box<dyn Member>>) -> Result<(), String> {
     let mut kept: Vec<Box<dyn Member>> = Vec::new();
+    let mut ran = 0;
     let mut next = Some(first);
     while let Some(mut call) = next.take() {
+        ran += 1;
         let step = Manager::begin_transaction(conn)
             .map_err(|e| e.to_string())
             .and_then(|()| {
@@ -208,7 +209,7 @@ fn group(conn: &mut DbConn, first: Box<dyn Member>, calls: &Receiver<Box<dyn Mem
                 return fail(kept, why);
             }
         }
-        if kept.len() < MAX_GROUP {
+        if ran < MAX_GROUP {
             next = calls.try_recv().ok();
         }
     }
