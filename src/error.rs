@@ -4,6 +4,7 @@
 //! becomes an [`ApiError`] with a stable snake_case `code`. A 5xx logs its cause and sends a
 //! generic body.
 
+use crate::db;
 use actix_web::http::header::{HeaderName, HeaderValue, ALLOW, RETRY_AFTER};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -15,26 +16,7 @@ use utoipa::ToSchema;
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// One invalid field of a request, as listed in a `validation_failed` problem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// The field or parameter at fault, e.g. `title` or `profile.prefecture`.
-    pub field: String,
-    /// A stable machine code, e.g. `too_long`, `required`, `invalid_format`.
-    pub code: String,
-    /// A sentence for people.
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            code: code.to_owned(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::domain::FieldError;
 
 /// The body of every error response (RFC 9457).
 #[derive(Debug, Serialize, ToSchema)]
@@ -185,6 +167,16 @@ impl ApiError {
         err
     }
 
+    /// 503: a statement ran past `STATEMENT_TIMEOUT_MS`; the client may retry later.
+    pub fn statement_timeout() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "statement_timeout",
+            "The request took longer than the server allows; retry shortly.",
+        )
+        .with_header(RETRY_AFTER, "1")
+    }
+
     /// 500 with a generic body; the cause goes to the log only.
     pub fn internal(cause: impl Into<String>) -> Self {
         let mut err = Self::new(
@@ -257,29 +249,43 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The one mapping from database failures to problems: by kind and by the unique index a
+/// write ran into, never by the database's own text (which goes to the log only).
+impl From<db::Error> for ApiError {
+    fn from(err: db::Error) -> Self {
+        use db::{Error, Unique};
+        match err {
+            Error::NotFound => Self::not_found("No such resource."),
+            Error::Duplicate(Unique::AccountEmail) => {
+                Self::conflict("email_taken", "An account with this email already exists.")
+            }
+            Error::Duplicate(Unique::AccountCorporateNumber) => Self::conflict(
+                "corporate_number_taken",
+                "An account for this corporate number (法人番号) already exists; sign in to it instead.",
+            ),
+            Error::Duplicate(Unique::CampaignSlug) => {
+                Self::conflict("slug_taken", "A campaign with this slug already exists.")
+            }
+            Error::Duplicate(Unique::Other) => {
+                Self::conflict("already_exists", "A resource with the same unique value exists.")
+            }
+            Error::Unavailable(cause) => Self::unavailable(cause),
+            Error::Timeout => Self::statement_timeout(),
+            Error::Corrupt(cause) => Self::internal(format!("unreadable data in the database: {cause}")),
+            Error::Other(cause) => Self::internal(cause),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
-        match &err {
-            Error::NotFound => Self::not_found("No such resource."),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::conflict(
-                "already_exists",
-                format!("A resource with the same unique value exists ({}).", info.message()),
-            ),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::unavailable(err.to_string()),
-            Error::DatabaseError(_, info)
-                if info.message().contains("database is locked") || info.message().contains("database is busy") =>
-            {
-                Self::unavailable(err.to_string())
-            }
-            _ => Self::internal(err.to_string()),
-        }
+        db::Error::from(err).into()
     }
 }
 
 impl From<r2d2::Error> for ApiError {
     fn from(err: r2d2::Error) -> Self {
-        Self::unavailable(format!("database pool: {err}"))
+        db::Error::from(err).into()
     }
 }
 
@@ -369,5 +375,26 @@ mod tests {
             ApiError::from(diesel::result::Error::RollbackTransaction).code(),
             "internal_error"
         );
+    }
+}
+
+#[cfg(test)]
+mod leak_tests {
+    use super::*;
+
+    /// A database's own words (table, column, constraint names) never reach a client.
+    #[actix_web::test]
+    async fn database_text_never_reaches_a_body() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        for kind in [DatabaseErrorKind::UniqueViolation, DatabaseErrorKind::Unknown] {
+            let err = Error::DatabaseError(
+                kind,
+                Box::new("UNIQUE constraint failed: secret_table.secret_col".to_owned()),
+            );
+            let res = ApiError::from(err).error_response();
+            let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+            let body = String::from_utf8_lossy(&body);
+            assert!(!body.contains("secret"), "{body}");
+        }
     }
 }

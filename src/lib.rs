@@ -15,4 +15,5 @@ pub mod openapi;
 pub mod public_cache;
 pub mod seed;
 pub mod server;
+pub mod service;
 pub mod state;

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::ExitCode;
 use telework_registry::cli::{Cli, Command};
 use telework_registry::config::Config;
-use telework_registry::{db, openapi, seed, server};
+use telework_registry::{openapi, seed, server};
 
 fn main() -> ExitCode {
     server::tune_allocator();
@@ -29,7 +29,7 @@ fn main() -> ExitCode {
                 let pool = server::open_and_migrate(&config)?;
                 let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
                 let hasher = telework_registry::auth::password::Hasher::new(config.password_cost);
-                db::accounts::create_admin(&mut conn, &hasher, &email, &password, &display_name)
+                telework_registry::service::accounts::create_admin(&mut conn, &hasher, &email, &password, &display_name)
             })
             .map(|(id, email)| println!("created admin {email} ({id})")),
         Command::SeedDemo { activities } => server::open_and_migrate(&config)

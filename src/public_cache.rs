@@ -8,6 +8,7 @@
 
 use crate::db;
 use crate::error::ApiResult;
+use crate::service;
 use actix_web::web::Bytes;
 use std::collections::HashMap;
 use std::future::Future;
@@ -212,7 +213,7 @@ impl PublicCache {
                         None => db::open(&target).map_err(|e| e.to_string()),
                     }
                     .and_then(|mut c| {
-                        let gen = db::public::generation(&mut c).map_err(|e| e.to_string())?;
+                        let gen = db::generation::get(&mut c).map_err(|e| e.to_string())?;
                         conn = Some(c);
                         Ok(gen)
                     });
@@ -242,7 +243,7 @@ impl PublicCache {
                 "generation",
                 || self.fresh_generation(self.refresh),
                 || async {
-                    let gen = db::run(pool, |conn| db::public::generation(conn)).await?;
+                    let gen = service::run(pool, |conn| Ok(db::generation::get(conn)?)).await?;
                     *lock(&self.generation) = (gen, Some(Instant::now()));
                     Ok(gen)
                 },

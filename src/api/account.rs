@@ -1,10 +1,11 @@
 //! The account as clients see it (owner and admin views), and its input shapes.
 
 use crate::api::extract::nullable;
-use crate::auth::Role;
 use crate::db::accounts::AccountRow;
 use crate::db::utc;
 use crate::domain::account::ProfileInput;
+use crate::domain::codes::{Kind, Role};
+use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,7 +18,7 @@ pub struct AccountOut {
     pub email: String,
     pub role: Role,
     /// `organization` or `individual`; `null` for staff accounts.
-    pub kind: Option<String>,
+    pub kind: Option<Kind>,
     pub display_name: String,
     pub legal_name: Option<String>,
     pub name_kana: Option<String>,
@@ -36,16 +37,19 @@ pub struct AccountOut {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<AccountRow> for AccountOut {
-    fn from(a: AccountRow) -> Self {
-        Self {
-            role: Role::parse(&a.role).unwrap_or(Role::Registrant),
+impl TryFrom<AccountRow> for AccountOut {
+    type Error = ApiError;
+
+    /// Unreadable stored data is a (logged) 500.
+    fn try_from(a: AccountRow) -> ApiResult<Self> {
+        Ok(Self {
+            kind: a.kind()?,
+            role: a.role,
             disabled: a.disabled_at.is_some(),
             created_at: utc(a.created_at),
             updated_at: utc(a.updated_at),
             id: a.id,
             email: a.email,
-            kind: a.kind,
             display_name: a.display_name,
             legal_name: a.legal_name,
             name_kana: a.name_kana,
@@ -56,7 +60,7 @@ impl From<AccountRow> for AccountOut {
             corporate_number: a.corporate_number,
             contact_name: a.contact_name,
             phone: a.phone,
-        }
+        })
     }
 }
 

@@ -1,27 +1,28 @@
 //! A registrant's own activities: create drafts, list, read, edit, delete drafts, submit,
 //! withdraw, and read the history. Other registrants' activities are 404s.
 
-use crate::api::activity::{ActivityOut, ActivityPatch, NewActivity, QueueInfo, VersionBody};
+use crate::api::activity::{step_error, ActivityOut, ActivityPatch, NewActivity, QueueInfo, VersionBody};
+use crate::api::audit_view::AuditEventOut;
 use crate::api::extract::{parse_id, Json, Query};
 use crate::api::page::{self, Cursor, Page};
-use crate::auth::{CurrentUser, Registrant, Role};
+use crate::auth::{CurrentUser, Registrant};
 use crate::db::activities::{self, ActivityRow, WithSlug};
-use crate::db::audit::{self, AuditEvent, AuditRow};
-use crate::db::workflow::{self, Outcome, Step};
-use crate::db::{self, campaigns, now, utc, DbConn};
+use crate::db::audit::{self, AuditEvent};
+use crate::db::{campaigns, now, DbConn};
 use crate::domain::activity as rules;
 use crate::domain::workflow::{Action, Status};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::service;
+use crate::service::workflow::{self, Outcome, Step};
 use crate::state::{AppState, State};
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 /// The owner's view, with the queue position when it waits for a moderator.
 pub fn owner_view(conn: &mut DbConn, state: &AppState, item: WithSlug) -> ApiResult<ActivityOut> {
     let queued = item.0.queued_at.map(|at| (at, item.0.id.clone()));
-    let mut out = ActivityOut::new(item);
+    let mut out = ActivityOut::new(item)?;
     if let Some((at, id)) = queued {
         out.queue = Some(QueueInfo {
             position: activities::queue_position(conn, at, &id)? + 1,
@@ -50,8 +51,11 @@ pub fn median_wait(conn: &mut DbConn, state: &AppState) -> ApiResult<Option<i64>
     Ok(value)
 }
 
-fn owner_json(item: &WithSlug) -> serde_json::Value {
-    serde_json::to_value(ActivityOut::new(item.clone())).unwrap_or_default()
+fn owner_json(item: WithSlug) -> serde_json::Value {
+    ActivityOut::new(item)
+        .ok()
+        .and_then(|out| serde_json::to_value(out).ok())
+        .unwrap_or_default()
 }
 
 /// Loads an activity the caller owns; anyone else's is "not found".
@@ -77,19 +81,21 @@ fn load_own(conn: &mut DbConn, id: &str, owner: &str) -> ApiResult<WithSlug> {
 pub async fn create(state: State, user: Registrant, body: Json<NewActivity>) -> ApiResult<HttpResponse> {
     let user = user.0;
     let (slug, input) = body.into_inner()?.text_input();
-    let out = db::run(&state.pool, move |conn| {
-        let campaign = campaigns::by_slug(conn, &slug)
-            .map_err(|_| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`")))?;
+    let out = service::run(&state.pool, move |conn| {
+        let campaign = campaigns::by_slug(conn, &slug)?
+            .ok_or_else(|| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`")))?;
         let text = rules::build(None, input, &user.display_name).map_err(ApiError::validation)?;
-        let kind = user.kind.clone().unwrap_or_else(|| "individual".into());
-        let row = ActivityRow::draft(&user.id, &campaign.id, &kind, user.industry.clone(), text, now());
+        let kind = user
+            .kind
+            .ok_or_else(|| ApiError::internal(format!("registrant {} has no kind", user.id)))?;
+        let row = ActivityRow::draft(&user.id, &campaign.id, kind, user.industry.clone(), text, now());
         // The row as inserted is the row as stored: nothing to read back.
-        let row = db::transaction(conn, move |conn| {
+        let row = service::transaction(conn, move |conn| {
             activities::insert(conn, &row)?;
             AuditEvent::created(&row.id, &user).insert(conn)?;
             Ok(row)
         })?;
-        Ok(ActivityOut::new((row, campaign.slug)))
+        ActivityOut::new((row, campaign.slug))
     })
     .await?;
     Ok(HttpResponse::Created().json(out))
@@ -131,11 +137,11 @@ pub async fn list(state: State, user: Registrant, query: Query<OwnListQuery>) ->
         })?),
     };
     let (limit, cursor) = page::params(q.limit.as_deref(), q.cursor.as_deref())?;
-    let rows = db::run(&state.pool, move |conn| {
-        activities::list_own(conn, &user.0.id, status, cursor.as_ref(), limit)
+    let rows = service::run(&state.pool, move |conn| {
+        Ok(activities::list_own(conn, &user.0.id, status, cursor.as_ref(), limit)?)
     })
     .await?;
-    let page = page::finish(
+    let page = page::try_finish(
         rows,
         limit,
         |(a, _)| Cursor {
@@ -143,7 +149,7 @@ pub async fn list(state: State, user: Registrant, query: Query<OwnListQuery>) ->
             id: a.id.clone(),
         },
         ActivityOut::new,
-    );
+    )?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -162,7 +168,7 @@ pub async fn list(state: State, user: Registrant, query: Query<OwnListQuery>) ->
 pub async fn get_one(state: State, user: Registrant, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
     let st = state.clone();
-    let out = db::run(&state.pool, move |conn| {
+    let out = service::run(&state.pool, move |conn| {
         let item = load_own(conn, &id, &user.0.id)?;
         owner_view(conn, &st, item)
     })
@@ -173,10 +179,10 @@ pub async fn get_one(state: State, user: Registrant, path: web::Path<String>) ->
 /// Runs an owner's step and answers with the owner's view.
 async fn owner_step(state: &State, user: CurrentUser, id: String, step: Step) -> ApiResult<HttpResponse> {
     let st = state.clone();
-    let public_before_after = db::run(&state.pool, move |conn| {
+    let public_before_after = service::run(&state.pool, move |conn| {
         let item = load_own(conn, &id, &user.id)?;
         let was_public = workflow::row_is_public(&item.0);
-        match workflow::perform(conn, item, &user, step, &owner_json)? {
+        match workflow::perform(conn, item, &user, step).map_err(|e| step_error(e, owner_json))? {
             Outcome::Deleted => Ok((was_public, None)),
             Outcome::Updated(item) => Ok((was_public, Some(owner_view(conn, &st, *item)?))),
         }
@@ -336,46 +342,6 @@ pub async fn withdraw(
     owner_step(&state, user.0, id, step).await
 }
 
-/// One audit event. Owners see the acting role but not which moderator acted.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEventOut {
-    #[schema(format = Uuid)]
-    pub id: String,
-    pub activity_id: Option<String>,
-    /// The account the event concerns (account events).
-    pub subject_account_id: Option<String>,
-    /// Hidden (`null`) from owners when a moderator or admin acted.
-    pub actor_id: Option<String>,
-    pub actor_role: String,
-    /// `create`, `edit`, `edit_revision`, `submit`, `withdraw`, `delete`, `approve`,
-    /// `reject`, `unpublish`, `approve_revision`, `reject_revision`, `account_*`.
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
-    pub reason_code: Option<String>,
-    pub reason: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl AuditEventOut {
-    pub fn new(e: AuditRow, hide_staff: bool) -> Self {
-        let staff = Role::parse(&e.actor_role).is_some_and(Role::is_staff);
-        Self {
-            id: e.id,
-            activity_id: e.activity_id,
-            subject_account_id: e.subject_account_id,
-            actor_id: if hide_staff && staff { None } else { e.actor_id },
-            actor_role: e.actor_role,
-            action: e.action,
-            from_status: e.from_status,
-            to_status: e.to_status,
-            reason_code: e.reason_code,
-            reason: e.reason,
-            created_at: utc(e.created_at),
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -408,22 +374,22 @@ pub async fn history(
         page::params(q.limit.as_deref(), q.cursor.as_deref())?
     };
     let staff = user.role.is_staff();
-    let rows = db::run(&state.pool, move |conn| {
+    let rows = service::run(&state.pool, move |conn| {
         let (activity, _) = activities::find(conn, &id)?;
         if !staff && activity.account_id != user.id {
             return Err(ApiError::not_found("No such activity."));
         }
-        audit::for_activity(conn, &id, cursor.as_ref(), limit)
+        Ok(audit::for_activity(conn, &id, cursor.as_ref(), limit)?)
     })
     .await?;
-    let page = page::finish(
+    let page = page::try_finish(
         rows,
         limit,
         |e| Cursor {
             at: e.created_at,
             id: e.id.clone(),
         },
-        |e| AuditEventOut::new(e, !staff),
-    );
+        |e| AuditEventOut::new(e, !staff, None),
+    )?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -4,7 +4,10 @@ use crate::api::extract::nullable;
 use crate::db::activities::WithSlug;
 use crate::db::utc;
 use crate::domain::activity::{category_codes, ActivityText, TextInput};
+use crate::domain::codes::ReasonCode;
 use crate::domain::workflow::Status;
+use crate::error::{ApiError, ApiResult};
+use crate::service::workflow::StepError;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -74,17 +77,19 @@ pub struct ActivityOut {
     pub approved_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
     /// Why it was last rejected or unpublished (or its revision rejected).
-    pub rejection_reason_code: Option<String>,
+    pub rejection_reason_code: Option<ReasonCode>,
     pub rejection_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl ActivityOut {
-    pub fn new((row, slug): WithSlug) -> Self {
-        let revision = row.revision();
-        Self {
-            status: row.status(),
+    /// The view of a stored activity; unreadable stored data is a (logged) 500.
+    pub fn new((row, slug): WithSlug) -> ApiResult<Self> {
+        let revision = row.revision()?;
+        let rejection_reason_code = row.reason_code()?;
+        Ok(Self {
+            status: row.status,
             text: row.text().into(),
             pending_revision: revision.map(Into::into),
             queued_at: row.queued_at.map(utc),
@@ -97,9 +102,9 @@ impl ActivityOut {
             id: row.id,
             campaign: slug,
             version: row.version,
-            rejection_reason_code: row.rejection_reason_code,
+            rejection_reason_code,
             rejection_reason: row.rejection_reason,
-        }
+        })
     }
 }
 
@@ -204,4 +209,17 @@ impl ActivityPatch {
 pub struct VersionBody {
     /// The version the client saw.
     pub version: i64,
+}
+
+/// The problem for a workflow step that was not done; a 409 shows the activity as it is now,
+/// rendered by `view` for the caller.
+pub fn step_error(e: StepError, view: impl FnOnce(WithSlug) -> serde_json::Value) -> ApiError {
+    match e {
+        StepError::Conflict { code, detail, current } => ApiError::conflict(code, detail).with_current(view(*current)),
+        StepError::Failed(e) => e,
+        StepError::Lost => ApiError::conflict(
+            "version_conflict",
+            "Someone else changed this activity first; reload it.",
+        ),
+    }
 }

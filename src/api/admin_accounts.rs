@@ -6,9 +6,11 @@ use crate::api::page::{self, Cursor, Page};
 use crate::auth::{Admin, Role};
 use crate::db::accounts::{self, AccountChanges, ListFilter, NewAccount};
 use crate::db::audit::AuditEvent;
-use crate::db::{self, new_id, now, tokens};
+use crate::db::{new_id, now, tokens};
 use crate::domain::account::{self as rules, Profile};
+use crate::domain::codes::{AuditAction, Kind};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::service;
 use crate::state::State;
 use actix_web::{get, patch, post, web, HttpResponse};
 use serde::Deserialize;
@@ -48,20 +50,28 @@ pub struct AccountListQuery {
 pub async fn list(state: State, _admin: Admin, query: Query<AccountListQuery>) -> ApiResult<HttpResponse> {
     let q = query.into_inner()?;
     let mut errors = Vec::new();
-    if q.role.as_deref().is_some_and(|r| Role::parse(r).is_none()) {
-        errors.push(FieldError::new(
-            "role",
-            "invalid_choice",
-            "must be registrant, moderator or admin",
-        ));
-    }
-    if q.kind.as_deref().is_some_and(|k| !rules::KINDS.contains(&k)) {
-        errors.push(FieldError::new(
-            "kind",
-            "invalid_choice",
-            "must be organization or individual",
-        ));
-    }
+    let role = q.role.as_deref().and_then(|r| {
+        let role = Role::parse(r);
+        if role.is_none() {
+            errors.push(FieldError::new(
+                "role",
+                "invalid_choice",
+                "must be registrant, moderator or admin",
+            ));
+        }
+        role
+    });
+    let kind = q.kind.as_deref().and_then(|k| {
+        let kind = Kind::parse(k);
+        if kind.is_none() {
+            errors.push(FieldError::new(
+                "kind",
+                "invalid_choice",
+                "must be organization or individual",
+            ));
+        }
+        kind
+    });
     let disabled = match q.disabled.as_deref() {
         None => None,
         Some("true") => Some(true),
@@ -81,24 +91,24 @@ pub async fn list(state: State, _admin: Admin, query: Query<AccountListQuery>) -
         }
     };
     let filter = ListFilter {
-        role: q.role,
-        kind: q.kind,
+        role,
+        kind,
         disabled,
         q: q.q.filter(|s| !s.trim().is_empty()),
     };
-    let rows = db::run(&state.pool, move |conn| {
-        accounts::list(conn, &filter, cursor.as_ref(), limit)
+    let rows = service::run(&state.pool, move |conn| {
+        Ok(accounts::list(conn, &filter, cursor.as_ref(), limit)?)
     })
     .await?;
-    let page = page::finish(
+    let page = page::try_finish(
         rows,
         limit,
         |a| Cursor {
             at: a.created_at,
             id: a.id.clone(),
         },
-        AccountOut::from,
-    );
+        AccountOut::try_from,
+    )?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -148,20 +158,18 @@ pub async fn create(state: State, admin: Admin, body: Json<NewStaff>) -> ApiResu
     };
     let hasher = state.hasher;
     let hash = web::block(move || hasher.hash(&b.password)).await?;
-    let account = db::run(&state.pool, move |conn| {
-        db::transaction(conn, move |conn| {
+    let account = service::run(&state.pool, move |conn| {
+        service::transaction(conn, move |conn| {
             let id = new_id();
             let profile = Profile::default();
-            accounts::insert(
-                conn,
-                &NewAccount::new(&id, &email, &hash, role.as_str(), None, &name, &profile),
-            )?;
-            AuditEvent::account(&id, &admin.0, "account_create", Some(format!("role {role}"))).insert(conn)?;
-            accounts::find(conn, &id)
+            accounts::insert(conn, &NewAccount::new(&id, &email, &hash, role, None, &name, &profile))?;
+            AuditEvent::account(&id, &admin.0, AuditAction::AccountCreate, Some(format!("role {role}")))
+                .insert(conn)?;
+            Ok(accounts::find(conn, &id)?)
         })
     })
     .await?;
-    Ok(HttpResponse::Created().json(AccountOut::from(account)))
+    Ok(HttpResponse::Created().json(AccountOut::try_from(account)?))
 }
 
 /// An admin's change to an account.
@@ -204,8 +212,8 @@ pub async fn update(
         .map(|r| staff_role("role", r))
         .transpose()
         .map_err(|e| ApiError::validation(vec![e]))?;
-    let account = db::run(&state.pool, move |conn| {
-        db::transaction(conn, move |conn| {
+    let account = service::run(&state.pool, move |conn| {
+        service::transaction(conn, move |conn| {
             let current = accounts::find(conn, &id)?;
             if id == admin.0.id {
                 return Err(ApiError::conflict(
@@ -216,21 +224,26 @@ pub async fn update(
             let mut changes = AccountChanges::default();
             let mut events = Vec::new();
             if let Some(role) = role {
-                if current.role == Role::Registrant.as_str() {
+                if current.role == Role::Registrant {
                     return Err(ApiError::conflict(
                         "not_staff",
                         "Registrant accounts keep their role; create a staff account instead.",
                     ));
                 }
-                if current.role != role.as_str() {
+                if current.role != role {
                     changes.role = Some(role.as_str().to_owned());
-                    events.push(("account_role", Some(format!("{} -> {}", current.role, role))));
+                    events.push((AuditAction::AccountRole, Some(format!("{} -> {}", current.role, role))));
                 }
             }
             if let Some(disabled) = b.disabled {
                 if disabled != current.disabled_at.is_some() {
                     changes.disabled_at = Some(disabled.then(now));
-                    events.push((if disabled { "account_disable" } else { "account_enable" }, None));
+                    let action = if disabled {
+                        AuditAction::AccountDisable
+                    } else {
+                        AuditAction::AccountEnable
+                    };
+                    events.push((action, None));
                 }
             }
             if events.is_empty() {
@@ -247,5 +260,5 @@ pub async fn update(
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(AccountOut::from(account)))
+    Ok(HttpResponse::Ok().json(AccountOut::try_from(account)?))
 }

@@ -1,15 +1,18 @@
 //! Admin: the global audit log.
 
-use crate::api::activities::AuditEventOut;
+use crate::api::audit_view::AuditEventOut;
 use crate::api::extract::{parse_id, Query};
 use crate::api::page::{self, Cursor, Page};
 use crate::auth::Admin;
-use crate::db::{self, audit};
+use crate::db::{audit, campaigns};
+use crate::domain::codes::AuditAction;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::service;
 use crate::state::State;
 use actix_web::{get, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use std::collections::HashMap;
 use utoipa::IntoParams;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -20,6 +23,7 @@ pub struct AuditQuery {
     #[param(value_type = Option<String>, format = Uuid)]
     pub actor: Option<String>,
     /// Action name, e.g. `approve`.
+    #[param(value_type = Option<AuditAction>)]
     pub action: Option<String>,
     /// Activity id.
     #[param(value_type = Option<String>, format = Uuid)]
@@ -75,6 +79,13 @@ pub async fn list(state: State, _admin: Admin, query: Query<AuditQuery>) -> ApiR
         .map_err(|e| errors.extend(e.errors().iter().cloned()))
         .ok()
         .flatten();
+    let action = q.action.as_deref().and_then(|a| {
+        let parsed = AuditAction::parse(a);
+        if parsed.is_none() {
+            errors.push(FieldError::new("action", "invalid_choice", "is not an audit action"));
+        }
+        parsed
+    });
     let since = time("since", q.since.as_deref(), &mut errors);
     let until = time("until", q.until.as_deref(), &mut errors);
     let paging =
@@ -84,23 +95,32 @@ pub async fn list(state: State, _admin: Admin, query: Query<AuditQuery>) -> ApiR
     };
     let filter = audit::AuditFilter {
         actor_id,
-        action: q.action,
+        action,
         activity_id,
         since,
         until,
     };
-    let rows = db::run(&state.pool, move |conn| {
-        audit::list(conn, &filter, cursor.as_ref(), limit)
+    let (rows, slugs) = service::run(&state.pool, move |conn| {
+        let rows = audit::list(conn, &filter, cursor.as_ref(), limit)?;
+        let slugs: HashMap<String, String> = if rows.iter().any(|e| e.campaign_id.is_some()) {
+            campaigns::slugs(conn)?.into_iter().collect()
+        } else {
+            HashMap::new()
+        };
+        Ok::<_, ApiError>((rows, slugs))
     })
     .await?;
-    let page = page::finish(
+    let page = page::try_finish(
         rows,
         limit,
         |e| Cursor {
             at: e.created_at,
             id: e.id.clone(),
         },
-        |e| AuditEventOut::new(e, false),
-    );
+        |e| {
+            let slug = e.campaign_id.as_ref().and_then(|c| slugs.get(c).cloned());
+            AuditEventOut::new(e, false, slug)
+        },
+    )?;
     Ok(HttpResponse::Ok().json(page))
 }

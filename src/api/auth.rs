@@ -3,10 +3,12 @@
 use crate::api::account::{AccountOut, RegisterProfile};
 use crate::api::extract::Json;
 use crate::db::accounts::{self, NewAccount};
+use crate::db::new_id;
 use crate::db::tokens::{self, Rotation};
-use crate::db::{self, new_id};
 use crate::domain::account::{self as rules, Profile};
+use crate::domain::codes::{Kind, Role};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::service;
 use crate::state::State;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -107,9 +109,9 @@ fn rate_limit(state: &State, req: &HttpRequest) -> ApiResult<()> {
     state.auth_limiter.check(addr).map_err(ApiError::rate_limited)
 }
 
-fn token_pair(state: &State, account_id: &str, role: &str, token_version: i64, refresh_token: String) -> TokenPair {
+fn token_pair(state: &State, account_id: &str, role: &Role, token_version: i64, refresh_token: String) -> TokenPair {
     TokenPair {
-        access_token: state.jwt.issue(account_id, role, token_version),
+        access_token: state.jwt.issue(account_id, role.as_str(), token_version),
         token_type: "Bearer",
         expires_in: state.jwt.ttl_secs(),
         refresh_token,
@@ -133,7 +135,8 @@ pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest
     let mut errors: Vec<FieldError> = Vec::new();
     let email = rules::email(&body.email).map_err(|e| errors.push(e)).ok();
     let _ = rules::password("password", &body.password).map_err(|e| errors.push(e));
-    if !rules::KINDS.contains(&body.kind.as_str()) {
+    let kind = Kind::parse(&body.kind);
+    if kind.is_none() {
         errors.push(FieldError::new(
             "kind",
             "invalid_choice",
@@ -141,27 +144,30 @@ pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest
         ));
     }
     let display_name = rules::display_name(&body.display_name).map_err(|e| errors.push(e)).ok();
-    let profile = rules::build_profile(&Profile::default(), body.profile().into(), &body.kind)
-        .map_err(|e| errors.extend(e))
-        .ok();
-    let (Some(email), Some(display_name), Some(profile), true) = (email, display_name, profile, errors.is_empty())
+    let profile = kind.and_then(|kind| {
+        rules::build_profile(&Profile::default(), body.profile().into(), kind)
+            .map_err(|e| errors.extend(e))
+            .ok()
+    });
+    let (Some(email), Some(display_name), Some(profile), Some(kind), true) =
+        (email, display_name, profile, kind, errors.is_empty())
     else {
         return Err(ApiError::validation(errors));
     };
     let hasher = state.hasher;
     let hash = web::block(move || hasher.hash(&body.password)).await?;
     let st = state.clone();
-    let (account, refresh_token) = db::run(&state.pool, move |conn| {
+    let (account, refresh_token) = service::run(&state.pool, move |conn| {
         let id = new_id();
-        db::transaction(conn, move |conn| {
+        service::transaction(conn, move |conn| {
             accounts::insert(
                 conn,
                 &NewAccount::new(
                     &id,
                     &email,
                     &hash,
-                    "registrant",
-                    Some(&body.kind),
+                    Role::Registrant,
+                    Some(kind),
                     &display_name,
                     &profile,
                 ),
@@ -173,7 +179,7 @@ pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest
     .await?;
     let tokens = token_pair(&state, &account.id, &account.role, account.token_version, refresh_token);
     Ok(HttpResponse::Created().json(Registered {
-        account: account.into(),
+        account: account.try_into()?,
         tokens,
     }))
 }
@@ -194,7 +200,7 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
     rate_limit(&state, &req)?;
     let LoginRequest { email, password } = body.into_inner()?;
     let account = match rules::email(&email) {
-        Ok(e) => db::run(&state.pool, move |conn| accounts::find_by_email(conn, &e)).await?,
+        Ok(e) => service::run(&state.pool, move |conn| Ok(accounts::find_by_email(conn, &e)?)).await?,
         Err(_) => None,
     };
     let hasher = state.hasher;
@@ -211,7 +217,7 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
         return Err(ApiError::invalid_credentials());
     };
     let st = state.clone();
-    let pair = db::run(&state.pool, move |conn| {
+    let pair = service::run(&state.pool, move |conn| {
         if account.disabled_at.is_some() {
             return Err(ApiError::new(
                 actix_web::http::StatusCode::FORBIDDEN,
@@ -220,7 +226,7 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
             ));
         }
         let (id, ttl) = (account.id.clone(), st.config.refresh_token_ttl);
-        let refresh_token = db::transaction(conn, move |conn| tokens::issue(conn, &id, None, ttl))?;
+        let refresh_token = service::transaction(conn, move |conn| Ok(tokens::issue(conn, &id, None, ttl)?))?;
         Ok(token_pair(
             &st,
             &account.id,
@@ -247,13 +253,13 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
 pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let token = body.into_inner()?.refresh_token;
     let st = state.clone();
-    let pair = db::run(&state.pool, move |conn| {
+    let pair = service::run(&state.pool, move |conn| {
         match tokens::rotate(conn, &token, st.config.refresh_token_ttl)? {
             Rotation::Rotated { account_id, token } => {
                 let account = accounts::find(conn, &account_id)?;
                 if account.disabled_at.is_some() {
                     let id = account.id.clone();
-                    db::transaction(conn, move |conn| tokens::revoke_all(conn, &id))?;
+                    service::transaction(conn, move |conn| Ok(tokens::revoke_all(conn, &id)?))?;
                     return Err(ApiError::unauthorized("This account is disabled."));
                 }
                 Ok(token_pair(
@@ -281,8 +287,8 @@ pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<Http
 #[post("/auth/logout")]
 pub async fn logout(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let token = body.into_inner()?.refresh_token;
-    db::run(&state.pool, move |conn| {
-        db::transaction(conn, move |conn| tokens::revoke(conn, &token))
+    service::run(&state.pool, move |conn| {
+        service::transaction(conn, move |conn| Ok(tokens::revoke(conn, &token)?))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

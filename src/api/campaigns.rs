@@ -4,9 +4,11 @@ use crate::api::extract::Json;
 use crate::api::page::Page;
 use crate::auth::Admin;
 use crate::db::campaigns::{self, CampaignRow};
-use crate::db::{self, new_id, now, utc};
+use crate::db::{new_id, now, utc};
 use crate::domain::text::{self, Lines};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::service;
+use crate::service::campaigns::{self as campaign_service, CampaignChanges, UpdateError};
 use crate::state::State;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,6 +25,8 @@ pub struct CampaignOut {
     pub registration_closes_at: DateTime<Utc>,
     /// Whether submissions are accepted now.
     pub registration_open: bool,
+    /// Send this back with an update.
+    pub version: i64,
 }
 
 impl From<CampaignRow> for CampaignOut {
@@ -35,6 +39,7 @@ impl From<CampaignRow> for CampaignOut {
             ends_on: c.ends_on,
             registration_opens_at: utc(c.registration_opens_at),
             registration_closes_at: utc(c.registration_closes_at),
+            version: c.version,
         }
     }
 }
@@ -43,7 +48,7 @@ impl From<CampaignRow> for CampaignOut {
 #[utoipa::path(tag = "campaigns", responses((status = 200, body = Page<CampaignOut>)))]
 #[get("/campaigns")]
 pub async fn list(state: State) -> ApiResult<HttpResponse> {
-    let rows = db::run(&state.pool, |conn| campaigns::all(conn)).await?;
+    let rows = service::run(&state.pool, |conn| Ok(campaigns::all(conn)?)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=60"))
         .json(Page {
@@ -69,6 +74,8 @@ pub struct NewCampaign {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignPatch {
+    /// The version the client saw; a stale one is a 409 `version_conflict`.
+    pub version: i64,
     #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     pub starts_on: Option<NaiveDate>,
@@ -133,7 +140,7 @@ fn validate(c: &mut CampaignRow) -> ApiResult<()> {
     )
 )]
 #[post("/admin/campaigns")]
-pub async fn create(state: State, _admin: Admin, body: Json<NewCampaign>) -> ApiResult<HttpResponse> {
+pub async fn create(state: State, admin: Admin, body: Json<NewCampaign>) -> ApiResult<HttpResponse> {
     let b = body.into_inner()?;
     let at = now();
     let mut row = CampaignRow {
@@ -146,13 +153,10 @@ pub async fn create(state: State, _admin: Admin, body: Json<NewCampaign>) -> Api
         registration_closes_at: b.registration_closes_at.naive_utc(),
         created_at: at,
         updated_at: at,
+        version: 1,
     };
     validate(&mut row)?;
-    let saved = row.clone();
-    db::run(&state.pool, move |conn| {
-        db::transaction(conn, move |conn| campaigns::insert(conn, &saved))
-    })
-    .await?;
+    let row = service::run(&state.pool, move |conn| campaign_service::create(conn, row, &admin.0)).await?;
     Ok(HttpResponse::Created().json(CampaignOut::from(row)))
 }
 
@@ -165,40 +169,37 @@ pub async fn create(state: State, _admin: Admin, body: Json<NewCampaign>) -> Api
     responses(
         (status = 200, body = CampaignOut),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json")
+        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`version_conflict` (with `current`)", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[patch("/admin/campaigns/{slug}")]
 pub async fn update(
     state: State,
-    _admin: Admin,
+    admin: Admin,
     path: web::Path<String>,
     body: Json<CampaignPatch>,
 ) -> ApiResult<HttpResponse> {
     let slug = path.into_inner();
     let b = body.into_inner()?;
-    let row = db::run(&state.pool, move |conn| {
-        let mut row = campaigns::by_slug(conn, &slug)?;
-        if let Some(t) = b.title {
-            row.title = t;
-        }
-        if let Some(d) = b.starts_on {
-            row.starts_on = d;
-        }
-        if let Some(d) = b.ends_on {
-            row.ends_on = d;
-        }
-        if let Some(t) = b.registration_opens_at {
-            row.registration_opens_at = t.naive_utc();
-        }
-        if let Some(t) = b.registration_closes_at {
-            row.registration_closes_at = t.naive_utc();
-        }
-        row.updated_at = now();
-        validate(&mut row)?;
-        db::transaction(conn, move |conn| {
-            campaigns::save(conn, &row)?;
-            Ok(row)
+    let changes = CampaignChanges {
+        title: b.title,
+        starts_on: b.starts_on,
+        ends_on: b.ends_on,
+        registration_opens_at: b.registration_opens_at.map(|t| t.naive_utc()),
+        registration_closes_at: b.registration_closes_at.map(|t| t.naive_utc()),
+    };
+    let row = service::run(&state.pool, move |conn| {
+        campaign_service::update(conn, &slug, b.version, changes, &admin.0, validate).map_err(|e| match e {
+            UpdateError::Stale(current) => ApiError::conflict(
+                "version_conflict",
+                format!(
+                    "The campaign is at version {}, not {}; reload it and try again.",
+                    current.version, b.version
+                ),
+            )
+            .with_current(CampaignOut::from(*current)),
+            UpdateError::Failed(e) => e,
         })
     })
     .await?;

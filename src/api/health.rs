@@ -1,7 +1,7 @@
 //! Liveness and readiness probes.
 
-use crate::db;
 use crate::error::ApiResult;
+use crate::service;
 use crate::state::State;
 use actix_web::{get, HttpResponse};
 use diesel::connection::SimpleConnection;
@@ -27,7 +27,7 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
 #[get("/readyz")]
 pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
-    db::run(&state.pool, |conn| Ok(conn.batch_execute("SELECT 1")?)).await?;
+    service::run(&state.pool, |conn| Ok(conn.batch_execute("SELECT 1")?)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(Health { status: "ready" }))

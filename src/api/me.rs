@@ -6,7 +6,9 @@ use crate::auth::CurrentUser;
 use crate::db::accounts::{self, AccountChanges};
 use crate::db::{self, tokens};
 use crate::domain::account as rules;
+use crate::domain::codes::Kind;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::service;
 use crate::state::State;
 use actix_web::{get, patch, post, web, HttpResponse};
 use serde::Deserialize;
@@ -16,8 +18,8 @@ use utoipa::ToSchema;
 #[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, body = AccountOut)))]
 #[get("/me")]
 pub async fn get_me(state: State, user: CurrentUser) -> ApiResult<HttpResponse> {
-    let account = db::run(&state.pool, move |conn| accounts::find(conn, &user.id)).await?;
-    Ok(HttpResponse::Ok().json(AccountOut::from(account)))
+    let account = service::run(&state.pool, move |conn| Ok(accounts::find(conn, &user.id)?)).await?;
+    Ok(HttpResponse::Ok().json(AccountOut::try_from(account)?))
 }
 
 /// Edit own display name and profile. Organization-only fields are refused for individuals.
@@ -34,10 +36,11 @@ pub async fn get_me(state: State, user: CurrentUser) -> ApiResult<HttpResponse> 
 pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> ApiResult<HttpResponse> {
     let body = body.into_inner()?;
     let st = state.clone();
-    let account = db::run(&state.pool, move |conn| {
-        db::transaction(conn, move |conn| {
+    let account = service::run(&state.pool, move |conn| {
+        service::transaction(conn, move |conn| {
             let current = accounts::find(conn, &user.id)?;
-            let kind = current.kind.clone().unwrap_or_default();
+            // Staff accounts have no kind; their profile follows the individual's rules.
+            let kind = current.kind()?.unwrap_or(Kind::Individual);
             let mut errors = Vec::new();
             let display_name = body
                 .display_name
@@ -47,7 +50,7 @@ pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> A
                 .map_err(|e| errors.push(e))
                 .ok()
                 .flatten();
-            let profile = rules::build_profile(&current.profile(), body.profile(), &kind)
+            let profile = rules::build_profile(&current.profile(), body.profile(), kind)
                 .map_err(|e| errors.extend(e))
                 .ok();
             let (Some(profile), true) = (profile, errors.is_empty()) else {
@@ -57,14 +60,14 @@ pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> A
             let updated = accounts::update(conn, &user.id, AccountChanges::profile(display_name, profile), false)?;
             if industry_changed {
                 db::activities::set_owner_industry(conn, &user.id, updated.industry.as_deref())?;
-                db::public::bump(conn)?;
+                db::generation::bump(conn)?;
             }
             Ok(updated)
         })
     })
     .await?;
     st.public.invalidate();
-    Ok(HttpResponse::Ok().json(AccountOut::from(account)))
+    Ok(HttpResponse::Ok().json(AccountOut::try_from(account)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -94,7 +97,7 @@ pub async fn change_password(state: State, user: CurrentUser, body: Json<Passwor
     } = body.into_inner()?;
     rules::password("new_password", &new_password).map_err(|e| ApiError::validation(vec![e]))?;
     let id = user.id.clone();
-    let stored = db::run(&state.pool, move |conn| Ok(accounts::find(conn, &id)?.password_hash)).await?;
+    let stored = service::run(&state.pool, move |conn| Ok(accounts::find(conn, &id)?.password_hash)).await?;
     let hasher = state.hasher;
     let new_hash = web::block(move || {
         hasher
@@ -109,14 +112,14 @@ pub async fn change_password(state: State, user: CurrentUser, body: Json<Passwor
             "The current password is wrong.",
         )
     })?;
-    db::run(&state.pool, move |conn| {
-        db::transaction(conn, move |conn| {
+    service::run(&state.pool, move |conn| {
+        service::transaction(conn, move |conn| {
             let changes = AccountChanges {
                 password_hash: Some(new_hash),
                 ..Default::default()
             };
             accounts::update(conn, &user.id, changes, true)?;
-            tokens::revoke_all(conn, &user.id)
+            Ok(tokens::revoke_all(conn, &user.id)?)
         })
     })
     .await?;

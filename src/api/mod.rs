@@ -7,6 +7,7 @@ pub mod activity;
 pub mod admin_accounts;
 pub mod admin_audit;
 pub mod atom;
+pub mod audit_view;
 pub mod auth;
 pub mod campaigns;
 pub mod extract;

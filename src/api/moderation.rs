@@ -2,17 +2,19 @@
 //! the owner's contact data, decisions, the reason catalogue and queue statistics.
 
 use crate::api::activities::median_wait;
-use crate::api::activity::{ActivityOut, VersionBody};
+use crate::api::activity::{step_error, ActivityOut, VersionBody};
 use crate::api::extract::{parse_id, Json, Query};
 use crate::api::page::{self, Cursor, Page};
 use crate::auth::Moderator;
 use crate::db::activities::{self, QueueFilter, WithSlug};
-use crate::db::workflow::{self, Outcome, Step};
-use crate::db::{self, accounts, audit, campaigns, now, utc, DbConn};
+use crate::db::{accounts, audit, campaigns, now, utc, DbConn};
 use crate::domain::activity::category_bit;
+use crate::domain::codes::{Kind, ReasonCode};
 use crate::domain::text::{self, Lines};
 use crate::domain::workflow::Action;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::service;
+use crate::service::workflow::{self, Outcome, Step};
 use crate::state::State;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -27,7 +29,7 @@ pub struct OwnerContact {
     #[schema(format = Uuid)]
     pub id: String,
     pub email: String,
-    pub kind: Option<String>,
+    pub kind: Option<Kind>,
     pub display_name: String,
     pub legal_name: Option<String>,
     pub corporate_number: Option<String>,
@@ -70,16 +72,16 @@ pub struct QueueItem {
 
 fn moderation_view(conn: &mut DbConn, item: WithSlug) -> ApiResult<ModerationActivity> {
     let owner = accounts::find(conn, &item.0.account_id)?;
-    Ok(with_owner(item, owner))
+    with_owner(item, owner)
 }
 
-fn with_owner(item: WithSlug, owner: accounts::AccountRow) -> ModerationActivity {
-    ModerationActivity {
-        activity: ActivityOut::new(item),
+fn with_owner(item: WithSlug, owner: accounts::AccountRow) -> ApiResult<ModerationActivity> {
+    Ok(ModerationActivity {
+        activity: ActivityOut::new(item)?,
         owner: OwnerContact {
+            kind: owner.kind()?,
             id: owner.id,
             email: owner.email,
-            kind: owner.kind,
             display_name: owner.display_name,
             legal_name: owner.legal_name,
             corporate_number: owner.corporate_number,
@@ -89,7 +91,7 @@ fn with_owner(item: WithSlug, owner: accounts::AccountRow) -> ModerationActivity
             contact_name: owner.contact_name,
             phone: owner.phone,
         },
-    }
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -127,27 +129,28 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
             0
         })
     });
-    if q.kind
-        .as_deref()
-        .is_some_and(|k| !crate::domain::account::KINDS.contains(&k))
-    {
-        errors.push(FieldError::new(
-            "kind",
-            "invalid_choice",
-            "must be organization or individual",
-        ));
-    }
+    let kind = q.kind.as_deref().and_then(|k| {
+        let kind = Kind::parse(k);
+        if kind.is_none() {
+            errors.push(FieldError::new(
+                "kind",
+                "invalid_choice",
+                "must be organization or individual",
+            ));
+        }
+        kind
+    });
     let paging =
         page::params(q.limit.as_deref(), q.cursor.as_deref()).map_err(|e| errors.extend(e.errors().iter().cloned()));
     let (Ok((limit, cursor)), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
     let at = now();
-    let items = db::run(&state.pool, move |conn| {
+    let items = service::run(&state.pool, move |conn| {
         let campaign_id = match &q.campaign {
             Some(slug) => Some(
-                campaigns::by_slug(conn, slug)
-                    .map_err(|_| {
+                campaigns::by_slug(conn, slug)?
+                    .ok_or_else(|| {
                         ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`"))
                     })?
                     .id,
@@ -157,7 +160,7 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
         let filter = QueueFilter {
             campaign_id,
             category_bit,
-            kind: q.kind,
+            kind,
         };
         let rows = activities::queue(conn, &filter, cursor.as_ref(), limit)?;
         let page = page::finish(
@@ -176,7 +179,7 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
             let queued_at = item.0.queued_at.unwrap_or(item.0.updated_at);
             let changes = item
                 .0
-                .revision()
+                .revision()?
                 .map(|r| {
                     r.changes_from(&item.0.text())
                         .into_iter()
@@ -195,7 +198,7 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
                 waiting_seconds: (at - queued_at).num_seconds().max(0),
                 changes,
                 activity: match owners.get(&item.0.account_id) {
-                    Some(owner) => with_owner(item, owner.clone()),
+                    Some(owner) => with_owner(item, owner.clone())?,
                     None => return Err(ApiError::internal("a queued activity has no owner")),
                 },
             });
@@ -223,7 +226,7 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
 #[get("/moderation/activities/{id}")]
 pub async fn get_one(state: State, _m: Moderator, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let out = db::run(&state.pool, move |conn| {
+    let out = service::run(&state.pool, move |conn| {
         let item = activities::find(conn, &id)?;
         moderation_view(conn, item)
     })
@@ -234,19 +237,10 @@ pub async fn get_one(state: State, _m: Moderator, path: web::Path<String>) -> Ap
 /// A reason from the catalogue.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReasonOut {
-    pub code: &'static str,
+    pub code: ReasonCode,
     pub name_ja: &'static str,
     pub name_en: &'static str,
 }
-
-/// The fixed catalogue of rejection and unpublishing reasons.
-pub const REASONS: [(&str, &str, &str); 5] = [
-    ("incomplete", "記載内容が不十分", "Incomplete information"),
-    ("off_topic", "テレワークに関係しない内容", "Not about telework"),
-    ("duplicate", "重複した登録", "Duplicate registration"),
-    ("inappropriate", "公開に適さない内容", "Inappropriate for publication"),
-    ("other", "その他", "Other"),
-];
 
 /// The reason catalogue for `reject` and `unpublish`.
 #[utoipa::path(
@@ -260,12 +254,11 @@ pub const REASONS: [(&str, &str, &str); 5] = [
 #[get("/moderation/reasons")]
 pub async fn reasons(_m: Moderator) -> HttpResponse {
     HttpResponse::Ok().json(Page {
-        items: REASONS
+        items: ReasonCode::ALL
             .iter()
-            .map(|(code, ja, en)| ReasonOut {
-                code,
-                name_ja: ja,
-                name_en: en,
+            .map(|&code| {
+                let (name_ja, name_en) = code.labels();
+                ReasonOut { code, name_ja, name_en }
             })
             .collect::<Vec<_>>(),
         next_cursor: None,
@@ -278,6 +271,7 @@ pub async fn reasons(_m: Moderator) -> HttpResponse {
 pub struct ReasonBody {
     pub version: i64,
     /// A code from `GET /moderation/reasons`.
+    #[schema(value_type = ReasonCode)]
     pub reason_code: String,
     /// Shown to the owner (1–1000 characters).
     #[schema(min_length = 1, max_length = 1000)]
@@ -285,9 +279,10 @@ pub struct ReasonBody {
 }
 
 impl ReasonBody {
-    fn validate(self) -> ApiResult<(i64, (String, String))> {
+    fn validate(self) -> ApiResult<(i64, (ReasonCode, String))> {
         let mut errors = Vec::new();
-        if !REASONS.iter().any(|(c, _, _)| *c == self.reason_code) {
+        let code = ReasonCode::parse(&self.reason_code);
+        if code.is_none() {
             errors.push(FieldError::new(
                 "reason_code",
                 "invalid_choice",
@@ -297,21 +292,24 @@ impl ReasonBody {
         let reason = text::clean("reason", &self.reason, 1000, Lines::Multi)
             .map_err(|e| errors.push(e))
             .ok();
-        match reason {
-            Some(reason) if errors.is_empty() => Ok((self.version, (self.reason_code, reason))),
+        match (code, reason) {
+            (Some(code), Some(reason)) if errors.is_empty() => Ok((self.version, (code, reason))),
             _ => Err(ApiError::validation(errors)),
         }
     }
 }
 
-fn moderation_json(item: &WithSlug) -> Value {
-    serde_json::to_value(ActivityOut::new(item.clone())).unwrap_or_default()
+fn moderation_json(item: WithSlug) -> Value {
+    ActivityOut::new(item)
+        .ok()
+        .and_then(|out| serde_json::to_value(out).ok())
+        .unwrap_or_default()
 }
 
 async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResult<HttpResponse> {
-    let out = db::run(&state.pool, move |conn| {
+    let out = service::run(&state.pool, move |conn| {
         let item = activities::find(conn, &id)?;
-        match workflow::perform(conn, item, &m.0, step, &moderation_json)? {
+        match workflow::perform(conn, item, &m.0, step).map_err(|e| step_error(e, moderation_json))? {
             Outcome::Updated(item) => moderation_view(conn, *item),
             Outcome::Deleted => Err(ApiError::internal("a moderation step deleted an activity")),
         }
@@ -448,7 +446,7 @@ pub struct ModerationStats {
 #[get("/moderation/stats")]
 pub async fn stats(state: State, _m: Moderator) -> ApiResult<HttpResponse> {
     let st = state.clone();
-    let out = db::run(&state.pool, move |conn| {
+    let out = service::run(&state.pool, move |conn| {
         let at = now();
         let (queue_length, oldest) = activities::queue_summary(conn)?;
         let decisions = audit::decisions_since(conn, at - chrono::Duration::days(30))?;

@@ -7,9 +7,11 @@ use crate::api::page::{self, Cursor};
 use crate::db::public::{self, PublicFilter, PublicRow};
 use crate::db::{self, campaigns, utc};
 use crate::domain::activity::{category_bit, category_codes};
-use crate::domain::{account, reference, text};
+use crate::domain::codes::Kind;
+use crate::domain::{reference, text};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::public_cache::{etag, FirstPage};
+use crate::service;
 use crate::state::State;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use actix_web::web::Bytes;
@@ -32,8 +34,7 @@ pub struct PublicActivity {
     pub title: String,
     pub description: String,
     pub organizer_name: String,
-    /// `organization` or `individual`.
-    pub kind: String,
+    pub kind: Kind,
     /// JSIC division of an organization; `null` for individuals.
     pub industry: Option<String>,
     pub prefecture: Option<String>,
@@ -47,7 +48,7 @@ pub struct PublicActivity {
 impl PublicActivity {
     fn new((r, slug): (PublicRow, String)) -> Self {
         Self {
-            industry: if r.owner_kind == "organization" {
+            industry: if r.owner_kind == Kind::Organization {
                 r.owner_industry
             } else {
                 None
@@ -144,13 +145,17 @@ fn validate(q: PublicQuery) -> ApiResult<Listing> {
             "must be a JIS X 0401 code from \"01\" to \"47\"",
         ));
     }
-    if q.kind.as_deref().is_some_and(|k| !account::KINDS.contains(&k)) {
-        errors.push(FieldError::new(
-            "kind",
-            "invalid_choice",
-            "must be organization or individual",
-        ));
-    }
+    let kind = q.kind.as_deref().and_then(|k| {
+        let kind = Kind::parse(k);
+        if kind.is_none() {
+            errors.push(FieldError::new(
+                "kind",
+                "invalid_choice",
+                "must be organization or individual",
+            ));
+        }
+        kind
+    });
     if q.format.as_deref().is_some_and(|f| !reference::is_format(f)) {
         errors.push(FieldError::new(
             "format",
@@ -183,7 +188,7 @@ fn validate(q: PublicQuery) -> ApiResult<Listing> {
             campaign_id: None,
             category_bits: (bits != 0).then_some(bits),
             prefecture: q.prefecture,
-            kind: q.kind,
+            kind,
             format: q.format,
             q: search,
         },
@@ -245,10 +250,13 @@ fn json_bytes<T: Serialize>(v: &T) -> ApiResult<Bytes> {
 }
 
 fn campaign_id(conn: &mut db::DbConn, slug: Option<&str>) -> ApiResult<Option<String>> {
-    slug.map(|s| {
-        campaigns::by_slug(conn, s)
-            .map(|c| c.id)
-            .map_err(|_| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{s}`")))
+    slug.map(|s| match campaigns::by_slug(conn, s)? {
+        Some(c) => Ok(c.id),
+        None => Err(ApiError::field(
+            "campaign",
+            "unknown_campaign",
+            format!("there is no campaign `{s}`"),
+        )),
     })
     .transpose()
 }
@@ -288,7 +296,7 @@ pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> 
         // Later pages: `total` depends on the filter only, so it is counted once per
         // generation.
         let known_total = st.public.count(&filter_key, generation);
-        let page = db::run(&st.pool, move |conn| {
+        let page = service::run(&st.pool, move |conn| {
             let mut filter = listing.filter;
             filter.campaign_id = campaign_id(conn, listing.campaign.as_deref())?;
             let (rows, total) = public::page(conn, &filter, listing.cursor.as_ref(), listing.limit, known_total)?;
@@ -318,9 +326,9 @@ async fn first_page(st: &State, listing: &Listing, generation: i64) -> ApiResult
     let known_total = st.public.count(&listing.filter_key(), generation);
     let mut filter = listing.filter.clone();
     let campaign = listing.campaign.clone();
-    let (rows, total) = db::run(&st.pool, move |conn| {
+    let (rows, total) = service::run(&st.pool, move |conn| {
         filter.campaign_id = campaign_id(conn, campaign.as_deref())?;
-        public::page(conn, &filter, None, page::MAX_LIMIT, known_total)
+        Ok(public::page(conn, &filter, None, page::MAX_LIMIT, known_total)?)
     })
     .await?;
     let more = rows.len() as i64 > page::MAX_LIMIT;
@@ -378,7 +386,7 @@ pub async fn get_one(state: State, req: HttpRequest, path: web::Path<String>) ->
     let id = parse_id("id", &path)?;
     let pool = state.pool.clone();
     cached(&state, &req, "application/json", |_| async move {
-        let row = db::run(&pool, move |conn| public::find(conn, &id)).await?;
+        let row = service::run(&pool, move |conn| Ok(public::find(conn, &id)?)).await?;
         let row = row.ok_or_else(|| ApiError::not_found("No approved activity with this id."))?;
         json_bytes(&PublicActivity::new(row))
     })
@@ -418,7 +426,7 @@ pub struct PublicStats {
 pub async fn stats(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
     let pool = state.pool.clone();
     cached(&state, &req, "application/json", |_| async move {
-        let groups = db::run(&pool, |conn| public::stat_groups(conn)).await?;
+        let groups = service::run(&pool, |conn| Ok(public::stat_groups(conn)?)).await?;
         let mut by: BTreeMap<String, CampaignStats> = BTreeMap::new();
         for (slug, mask, kind, prefecture, industry, n) in groups {
             let s = by.entry(slug.clone()).or_insert_with(|| CampaignStats {
@@ -429,12 +437,12 @@ pub async fn stats(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
             for c in category_codes(mask) {
                 *s.by_category.entry(c).or_default() += n;
             }
-            if kind == "organization" {
+            if kind == Kind::Organization {
                 *s.by_industry
                     .entry(industry.unwrap_or_else(|| "none".into()))
                     .or_default() += n;
             }
-            *s.by_kind.entry(kind).or_default() += n;
+            *s.by_kind.entry(kind.as_str().to_owned()).or_default() += n;
             *s.by_prefecture
                 .entry(prefecture.unwrap_or_else(|| "none".into()))
                 .or_default() += n;
@@ -492,10 +500,10 @@ pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> Ap
         req.uri()
     );
     cached(&state, &req, "application/atom+xml; charset=utf-8", |_| async move {
-        let rows = db::run(&pool, move |conn| {
+        let rows = service::run(&pool, move |conn| {
             let mut filter = listing.filter;
             filter.campaign_id = campaign_id(conn, listing.campaign.as_deref())?;
-            public::list(conn, &filter, None, listing.limit)
+            Ok(public::list(conn, &filter, None, listing.limit)?)
         })
         .await?;
         let items: Vec<PublicActivity> = rows.into_iter().take(50).map(PublicActivity::new).collect();

@@ -12,60 +12,12 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use utoipa::ToSchema;
 
-/// What an account may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Registrant,
-    Moderator,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Registrant => "registrant",
-            Role::Moderator => "moderator",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "registrant" => Some(Role::Registrant),
-            "moderator" => Some(Role::Moderator),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    /// Moderators and admins work the queue.
-    pub fn is_staff(self) -> bool {
-        matches!(self, Role::Moderator | Role::Admin)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::domain::actor::Actor as CurrentUser;
+pub use crate::domain::codes::Role;
 
 /// A caller with a valid access token whose account is enabled and whose token version and
 /// role still match the account.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub id: String,
-    pub role: Role,
-    pub kind: Option<String>,
-    pub display_name: String,
-    pub industry: Option<String>,
-}
-
 impl FromRequest for CurrentUser {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
@@ -86,13 +38,16 @@ impl FromRequest for CurrentUser {
             };
             let claims = state.jwt.verify(&token).ok_or_else(invalid_token)?;
             let role = Role::parse(&claims.role).ok_or_else(invalid_token)?;
-            let account = db::run(&state.pool, move |conn| db::accounts::auth_view(conn, &claims.sub)).await?;
+            let account = db::run(&state.pool, move |conn| {
+                Ok::<_, ApiError>(db::accounts::auth_view(conn, &claims.sub)?)
+            })
+            .await?;
             match account {
-                Some(a) if a.disabled_at.is_none() && a.token_version == claims.tv && a.role == role.as_str() => {
+                Some(a) if a.disabled_at.is_none() && a.token_version == claims.tv && a.role == role => {
                     Ok(CurrentUser {
+                        kind: a.kind()?,
                         id: a.id,
                         role,
-                        kind: a.kind,
                         display_name: a.display_name,
                         industry: a.industry,
                     })

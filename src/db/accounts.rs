@@ -2,13 +2,12 @@
 
 use super::schema::accounts;
 use super::{now, DbConn};
-use crate::api::page::Cursor;
-use crate::auth::password::Hasher;
-use crate::domain::account::{self, Profile};
-use crate::error::{ApiError, ApiResult};
+use super::{Error, Result};
+use crate::domain::account::Profile;
+use crate::domain::codes::{Kind, Role};
+use crate::domain::page::Cursor;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 /// A whole account row. It holds the password hash, so it derives no `Debug`.
 #[derive(Queryable, Selectable, Clone)]
@@ -17,7 +16,8 @@ pub struct AccountRow {
     pub id: String,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub kind: Option<String>,
     pub display_name: String,
     pub legal_name: Option<String>,
@@ -35,7 +35,19 @@ pub struct AccountRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// A registrant's kind as stored: `None` for staff; unknown text is corrupt data.
+fn kind_of(kind: &Option<String>) -> Result<Option<Kind>> {
+    kind.clone()
+        .map(Kind::try_from)
+        .transpose()
+        .map_err(|e| Error::Corrupt(e.to_string()))
+}
+
 impl AccountRow {
+    pub fn kind(&self) -> Result<Option<Kind>> {
+        kind_of(&self.kind)
+    }
+
     pub fn profile(&self) -> Profile {
         Profile {
             legal_name: self.legal_name.clone(),
@@ -56,7 +68,8 @@ impl AccountRow {
 #[diesel(table_name = accounts)]
 pub struct AuthView {
     pub id: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub kind: Option<String>,
     pub display_name: String,
     pub industry: Option<String>,
@@ -64,7 +77,13 @@ pub struct AuthView {
     pub disabled_at: Option<NaiveDateTime>,
 }
 
-pub fn auth_view(conn: &mut DbConn, id: &str) -> ApiResult<Option<AuthView>> {
+impl AuthView {
+    pub fn kind(&self) -> Result<Option<Kind>> {
+        kind_of(&self.kind)
+    }
+}
+
+pub fn auth_view(conn: &mut DbConn, id: &str) -> Result<Option<AuthView>> {
     Ok(accounts::table
         .find(id)
         .select(AuthView::as_select())
@@ -100,8 +119,8 @@ impl<'a> NewAccount<'a> {
         id: &'a str,
         email: &'a str,
         password_hash: &'a str,
-        role: &'a str,
-        kind: Option<&'a str>,
+        role: Role,
+        kind: Option<Kind>,
         display_name: &'a str,
         profile: &'a Profile,
     ) -> Self {
@@ -110,8 +129,8 @@ impl<'a> NewAccount<'a> {
             id,
             email,
             password_hash,
-            role,
-            kind,
+            role: role.as_str(),
+            kind: kind.map(Kind::as_str),
             display_name,
             legal_name: profile.legal_name.as_deref(),
             name_kana: profile.name_kana.as_deref(),
@@ -129,41 +148,23 @@ impl<'a> NewAccount<'a> {
     }
 }
 
-/// Inserts an account; a taken email or corporate number is a 409 with its own code.
-pub fn insert(conn: &mut DbConn, new: &NewAccount) -> ApiResult<()> {
-    diesel::insert_into(accounts::table)
-        .values(new)
-        .execute(conn)
-        .map_err(unique_conflict)?;
+/// Inserts an account; a taken email or corporate number is `Error::Duplicate`.
+pub fn insert(conn: &mut DbConn, new: &NewAccount) -> Result<()> {
+    diesel::insert_into(accounts::table).values(new).execute(conn)?;
     Ok(())
 }
 
-fn unique_conflict(err: DieselError) -> ApiError {
-    if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &err {
-        if info.message().contains("corporate_number") {
-            return ApiError::conflict(
-                "corporate_number_taken",
-                "An account for this corporate number (法人番号) already exists; sign in to it instead.",
-            );
-        }
-        if info.message().contains("email") {
-            return ApiError::conflict("email_taken", "An account with this email already exists.");
-        }
-    }
-    ApiError::from(err)
-}
-
-pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<AccountRow> {
+pub fn find(conn: &mut DbConn, id: &str) -> Result<AccountRow> {
     accounts::table
         .find(id)
         .select(AccountRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found("No such account."))
+        .ok_or(Error::NotFound)
 }
 
 /// Several accounts by id, in one query.
-pub fn find_many(conn: &mut DbConn, ids: &[&str]) -> ApiResult<std::collections::HashMap<String, AccountRow>> {
+pub fn find_many(conn: &mut DbConn, ids: &[&str]) -> Result<std::collections::HashMap<String, AccountRow>> {
     Ok(accounts::table
         .filter(accounts::id.eq_any(ids))
         .select(AccountRow::as_select())
@@ -173,7 +174,7 @@ pub fn find_many(conn: &mut DbConn, ids: &[&str]) -> ApiResult<std::collections:
         .collect())
 }
 
-pub fn find_by_email(conn: &mut DbConn, email: &str) -> ApiResult<Option<AccountRow>> {
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<AccountRow>> {
     Ok(accounts::table
         .filter(accounts::email.eq(email))
         .select(AccountRow::as_select())
@@ -221,7 +222,7 @@ impl AccountChanges {
 
 /// Applies changes; with `revoke_tokens` the account's token version moves, so every access
 /// token issued before stops working at once.
-pub fn update(conn: &mut DbConn, id: &str, mut changes: AccountChanges, revoke_tokens: bool) -> ApiResult<AccountRow> {
+pub fn update(conn: &mut DbConn, id: &str, mut changes: AccountChanges, revoke_tokens: bool) -> Result<AccountRow> {
     changes.updated_at = Some(now());
     let target = accounts::table.find(id);
     let n = if revoke_tokens {
@@ -230,10 +231,9 @@ pub fn update(conn: &mut DbConn, id: &str, mut changes: AccountChanges, revoke_t
             .execute(conn)
     } else {
         diesel::update(target).set(&changes).execute(conn)
-    }
-    .map_err(unique_conflict)?;
+    }?;
     if n == 0 {
-        return Err(ApiError::not_found("No such account."));
+        return Err(Error::NotFound);
     }
     find(conn, id)
 }
@@ -241,21 +241,23 @@ pub fn update(conn: &mut DbConn, id: &str, mut changes: AccountChanges, revoke_t
 /// Filters of the admin account list.
 #[derive(Debug, Default)]
 pub struct ListFilter {
-    pub role: Option<String>,
-    pub kind: Option<String>,
+    pub role: Option<Role>,
+    pub kind: Option<Kind>,
     pub disabled: Option<bool>,
     /// Substring of the email or display name.
     pub q: Option<String>,
 }
 
+diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
 /// Accounts, newest first, keyset-paginated.
-pub fn list(conn: &mut DbConn, f: &ListFilter, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<AccountRow>> {
+pub fn list(conn: &mut DbConn, f: &ListFilter, cursor: Option<&Cursor>, limit: i64) -> Result<Vec<AccountRow>> {
     let mut q = accounts::table.select(AccountRow::as_select()).into_boxed();
     if let Some(role) = &f.role {
-        q = q.filter(accounts::role.eq(role.clone()));
+        q = q.filter(accounts::role.eq(role.as_str()));
     }
     if let Some(kind) = &f.kind {
-        q = q.filter(accounts::kind.eq(kind.clone()));
+        q = q.filter(accounts::kind.eq(kind.as_str()));
     }
     match f.disabled {
         Some(true) => q = q.filter(accounts::disabled_at.is_not_null()),
@@ -264,11 +266,12 @@ pub fn list(conn: &mut DbConn, f: &ListFilter, cursor: Option<&Cursor>, limit: i
     }
     if let Some(text) = &f.q {
         let pattern = format!("%{}%", super::like_escape(&text.to_lowercase()));
+        // PostgreSQL's LIKE heeds letter case (SQLite's does not, for ASCII): compare lower case.
         q = q.filter(
-            accounts::email
+            lower(accounts::email)
                 .like(pattern.clone())
                 .escape('\\')
-                .or(accounts::display_name.like(pattern).escape('\\')),
+                .or(lower(accounts::display_name).like(pattern).escape('\\')),
         );
     }
     if let Some(c) = cursor {
@@ -281,27 +284,4 @@ pub fn list(conn: &mut DbConn, f: &ListFilter, cursor: Option<&Cursor>, limit: i
     Ok(q.order((accounts::created_at.desc(), accounts::id.desc()))
         .limit(limit + 1)
         .load(conn)?)
-}
-
-/// Creates an admin from the command line, with the same rules as the API; returns the new
-/// account's id and its email as stored.
-pub fn create_admin(
-    conn: &mut DbConn,
-    hasher: &Hasher,
-    email: &str,
-    password: &str,
-    display_name: &str,
-) -> Result<(String, String), String> {
-    let email = account::email(email).map_err(|e| format!("--email {}", e.message))?;
-    account::password("password", password).map_err(|e| format!("password {}", e.message))?;
-    let display_name = account::display_name(display_name).map_err(|e| format!("--display-name {}", e.message))?;
-    let id = super::new_id();
-    let hash = hasher.hash(password);
-    let profile = Profile::default();
-    insert(
-        conn,
-        &NewAccount::new(&id, &email, &hash, "admin", None, &display_name, &profile),
-    )
-    .map_err(|e| e.to_string())?;
-    Ok((id, email))
 }

@@ -3,10 +3,11 @@
 
 use super::schema::{activities, campaigns};
 use super::DbConn;
-use crate::api::page::Cursor;
+use super::{Error, Result};
 use crate::domain::activity::ActivityText;
+use crate::domain::codes::{Kind, ReasonCode};
+use crate::domain::page::Cursor;
 use crate::domain::workflow::Status;
-use crate::error::{ApiError, ApiResult};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::query_builder::QueryId;
@@ -26,10 +27,12 @@ pub struct ActivityRow {
     pub format: Option<String>,
     pub prefecture: Option<String>,
     pub url: Option<String>,
-    pub owner_kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub owner_kind: Kind,
     pub owner_industry: Option<String>,
     pub search_text: String,
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: Status,
     pub version: i64,
     pub pending_revision: Option<String>,
     pub queued_at: Option<NaiveDateTime>,
@@ -47,7 +50,7 @@ impl ActivityRow {
     pub fn draft(
         account_id: &str,
         campaign_id: &str,
-        owner_kind: &str,
+        owner_kind: Kind,
         owner_industry: Option<String>,
         text: ActivityText,
         at: NaiveDateTime,
@@ -66,9 +69,9 @@ impl ActivityRow {
             format: text.format,
             prefecture: text.prefecture,
             url: text.url,
-            owner_kind: owner_kind.to_owned(),
+            owner_kind,
             owner_industry,
-            status: Status::Draft.as_str().to_owned(),
+            status: Status::Draft,
             version: 1,
             pending_revision: None,
             queued_at: None,
@@ -82,8 +85,13 @@ impl ActivityRow {
         }
     }
 
-    pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Draft)
+    /// The code of the last rejection or unpublishing, if any.
+    pub fn reason_code(&self) -> Result<Option<ReasonCode>> {
+        self.rejection_reason_code
+            .clone()
+            .map(ReasonCode::try_from)
+            .transpose()
+            .map_err(|e| Error::Corrupt(e.to_string()))
     }
 
     pub fn text(&self) -> ActivityText {
@@ -115,35 +123,39 @@ impl ActivityRow {
     }
 
     /// The pending revision, if any.
-    pub fn revision(&self) -> Option<ActivityText> {
+    pub fn revision(&self) -> Result<Option<ActivityText>> {
         self.pending_revision
             .as_deref()
-            .and_then(|j| serde_json::from_str(j).ok())
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| Error::Corrupt(format!("pending revision of {}: {e}", self.id)))
     }
 }
 
 /// An activity with its campaign's slug.
 pub type WithSlug = (ActivityRow, String);
 
-pub fn insert(conn: &mut DbConn, row: &ActivityRow) -> ApiResult<()> {
-    diesel::insert_into(activities::table).values(row).execute(conn)?;
+pub fn insert(conn: &mut DbConn, row: &ActivityRow) -> Result<()> {
+    diesel::insert_into(activities::table)
+        .values(row.clone())
+        .execute(conn)?;
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<WithSlug> {
+pub fn find(conn: &mut DbConn, id: &str) -> Result<WithSlug> {
     activities::table
         .inner_join(campaigns::table)
         .filter(activities::id.eq(id))
         .select((ActivityRow::as_select(), campaigns::slug))
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found("No such activity."))
+        .ok_or(Error::NotFound)
 }
 
 /// Writes `next` over the stored row, only if that is still at `version` and `status`;
 /// true if it was. One statement, so of many concurrent writers of one version exactly one
 /// wins.
-pub fn replace_if_current(conn: &mut DbConn, next: &ActivityRow, version: i64, status: Status) -> ApiResult<bool> {
+pub fn replace_if_current(conn: &mut DbConn, next: &ActivityRow, version: i64, status: Status) -> Result<bool> {
     let n = ReplaceIfCurrent {
         next,
         version,
@@ -198,7 +210,7 @@ impl diesel::query_builder::QueryFragment<super::MultiBackend> for ReplaceIfCurr
         out.push_sql(", search_text = ");
         out.push_bind_param::<Text, _>(&n.search_text)?;
         out.push_sql(", status = ");
-        out.push_bind_param::<Text, _>(&n.status)?;
+        out.push_bind_param::<Text, str>(n.status.as_str())?;
         out.push_sql(", version = ");
         out.push_bind_param::<BigInt, _>(&n.version)?;
         out.push_sql(", pending_revision = ");
@@ -227,7 +239,7 @@ impl diesel::query_builder::QueryFragment<super::MultiBackend> for ReplaceIfCurr
     }
 }
 
-pub fn delete_if_current(conn: &mut DbConn, id: &str, version: i64) -> ApiResult<bool> {
+pub fn delete_if_current(conn: &mut DbConn, id: &str, version: i64) -> Result<bool> {
     let n = diesel::delete(
         activities::table
             .filter(activities::id.eq(id))
@@ -245,7 +257,7 @@ pub fn list_own(
     status: Option<Status>,
     cursor: Option<&Cursor>,
     limit: i64,
-) -> ApiResult<Vec<WithSlug>> {
+) -> Result<Vec<WithSlug>> {
     let mut q = activities::table
         .inner_join(campaigns::table)
         .filter(activities::account_id.eq(account_id))
@@ -273,7 +285,7 @@ pub fn list_own(
 pub struct QueueFilter {
     pub campaign_id: Option<String>,
     pub category_bit: Option<i32>,
-    pub kind: Option<String>,
+    pub kind: Option<Kind>,
 }
 
 diesel::infix_operator!(BitAnd, " & ", diesel::sql_types::Integer);
@@ -286,7 +298,7 @@ pub fn mask_and(
 }
 
 /// Pending submissions and pending revisions, oldest first.
-pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<WithSlug>> {
+pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit: i64) -> Result<Vec<WithSlug>> {
     let mut q = activities::table
         .inner_join(campaigns::table)
         .filter(activities::queued_at.is_not_null())
@@ -299,7 +311,7 @@ pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit:
         q = q.filter(mask_and(bit).ne(0));
     }
     if let Some(k) = &f.kind {
-        q = q.filter(activities::owner_kind.eq(k.clone()));
+        q = q.filter(activities::owner_kind.eq(k.as_str()));
     }
     if let Some(c) = cursor {
         q = q.filter(super::keyset("activities.queued_at", "activities.id", ">", c.at, &c.id));
@@ -315,7 +327,7 @@ pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit:
 /// length less the items from this one on, which are few for a fresh submission; they are
 /// counted only up to half the queue before counting the items ahead instead. PostgreSQL
 /// counts the items ahead in the partial queue index.
-pub fn queue_position(conn: &mut DbConn, at: NaiveDateTime, id: &str) -> ApiResult<i64> {
+pub fn queue_position(conn: &mut DbConn, at: NaiveDateTime, id: &str) -> Result<i64> {
     if conn.backend() == super::Backend::Sqlite {
         let length = diesel::sql_query("SELECT length AS n FROM queue_state WHERE id = 1")
             .get_result::<super::Count>(conn)?
@@ -342,7 +354,7 @@ pub fn queue_position(conn: &mut DbConn, at: NaiveDateTime, id: &str) -> ApiResu
 }
 
 /// Queue length and the oldest entry time.
-pub fn queue_summary(conn: &mut DbConn) -> ApiResult<(i64, Option<NaiveDateTime>)> {
+pub fn queue_summary(conn: &mut DbConn) -> Result<(i64, Option<NaiveDateTime>)> {
     let n = activities::table
         .filter(activities::queued_at.is_not_null())
         .count()
@@ -355,7 +367,7 @@ pub fn queue_summary(conn: &mut DbConn) -> ApiResult<(i64, Option<NaiveDateTime>
 }
 
 /// Keeps the denormalised industry of an owner's activities in step with the profile.
-pub fn set_owner_industry(conn: &mut DbConn, account_id: &str, industry: Option<&str>) -> ApiResult<()> {
+pub fn set_owner_industry(conn: &mut DbConn, account_id: &str, industry: Option<&str>) -> Result<()> {
     diesel::update(activities::table.filter(activities::account_id.eq(account_id)))
         .set(activities::owner_industry.eq(industry))
         .execute(conn)?;

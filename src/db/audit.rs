@@ -2,11 +2,12 @@
 //! Rows are only ever inserted (the database refuses updates and deletes).
 
 use super::schema::audit_events;
+use super::Result;
 use super::{new_id, now, DbConn};
-use crate::api::page::Cursor;
-use crate::auth::CurrentUser;
+use crate::domain::actor::Actor;
+use crate::domain::codes::{AuditAction, ReasonCode, Role};
+use crate::domain::page::Cursor;
 use crate::domain::workflow::Transition;
-use crate::error::ApiResult;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -26,28 +27,30 @@ pub struct AuditEvent {
     reason: Option<String>,
     waited_seconds: Option<i64>,
     created_at: NaiveDateTime,
+    campaign_id: Option<String>,
 }
 
 impl AuditEvent {
-    fn base(actor: &CurrentUser, action: &str) -> Self {
+    fn base(actor: &Actor, action: AuditAction) -> Self {
         Self {
             id: new_id(),
             activity_id: None,
             subject_account_id: None,
             actor_id: Some(actor.id.clone()),
             actor_role: actor.role.as_str().to_owned(),
-            action: action.to_owned(),
+            action: action.as_str().to_owned(),
             from_status: None,
             to_status: None,
             reason_code: None,
             reason: None,
             waited_seconds: None,
             created_at: now(),
+            campaign_id: None,
         }
     }
 
     /// An activity moved through the workflow (or was created, edited or deleted).
-    pub fn transition(activity_id: &str, actor: &CurrentUser, t: &Transition) -> Self {
+    pub fn transition(activity_id: &str, actor: &Actor, t: &Transition) -> Self {
         Self {
             activity_id: Some(activity_id.to_owned()),
             from_status: Some(t.from.as_str().to_owned()),
@@ -57,16 +60,16 @@ impl AuditEvent {
     }
 
     /// A draft was created.
-    pub fn created(activity_id: &str, actor: &CurrentUser) -> Self {
+    pub fn created(activity_id: &str, actor: &Actor) -> Self {
         Self {
             activity_id: Some(activity_id.to_owned()),
-            to_status: Some("draft".into()),
-            ..Self::base(actor, "create")
+            to_status: Some(crate::domain::workflow::Status::Draft.as_str().to_owned()),
+            ..Self::base(actor, AuditAction::Create)
         }
     }
 
     /// An admin changed an account (`account_create`, `account_role`, `account_disable`, …).
-    pub fn account(subject_id: &str, actor: &CurrentUser, action: &str, detail: Option<String>) -> Self {
+    pub fn account(subject_id: &str, actor: &Actor, action: AuditAction, detail: Option<String>) -> Self {
         Self {
             subject_account_id: Some(subject_id.to_owned()),
             reason: detail,
@@ -74,8 +77,17 @@ impl AuditEvent {
         }
     }
 
-    pub fn with_reason(mut self, code: &str, text: &str) -> Self {
-        self.reason_code = Some(code.to_owned());
+    /// An admin created or changed a campaign; `detail` says what changed.
+    pub fn campaign(campaign_id: &str, actor: &Actor, action: AuditAction, detail: Option<String>) -> Self {
+        Self {
+            campaign_id: Some(campaign_id.to_owned()),
+            reason: detail,
+            ..Self::base(actor, action)
+        }
+    }
+
+    pub fn with_reason(mut self, code: ReasonCode, text: &str) -> Self {
+        self.reason_code = Some(code.as_str().to_owned());
         self.reason = Some(text.to_owned());
         self
     }
@@ -86,7 +98,7 @@ impl AuditEvent {
         self
     }
 
-    pub fn insert(self, conn: &mut DbConn) -> ApiResult<()> {
+    pub fn insert(self, conn: &mut DbConn) -> Result<()> {
         diesel::insert_into(audit_events::table).values(&self).execute(conn)?;
         Ok(())
     }
@@ -99,14 +111,17 @@ pub struct AuditRow {
     pub activity_id: Option<String>,
     pub subject_account_id: Option<String>,
     pub actor_id: Option<String>,
-    pub actor_role: String,
-    pub action: String,
+    #[diesel(deserialize_as = String)]
+    pub actor_role: Role,
+    #[diesel(deserialize_as = String)]
+    pub action: AuditAction,
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub reason_code: Option<String>,
     pub reason: Option<String>,
     pub waited_seconds: Option<i64>,
     pub created_at: NaiveDateTime,
+    pub campaign_id: Option<String>,
 }
 
 /// An activity's events, oldest first.
@@ -115,7 +130,7 @@ pub fn for_activity(
     activity_id: &str,
     cursor: Option<&Cursor>,
     limit: i64,
-) -> ApiResult<Vec<AuditRow>> {
+) -> Result<Vec<AuditRow>> {
     let mut q = audit_events::table
         .filter(audit_events::activity_id.eq(activity_id))
         .select(AuditRow::as_select())
@@ -136,20 +151,20 @@ pub fn for_activity(
 #[derive(Debug, Default)]
 pub struct AuditFilter {
     pub actor_id: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     pub activity_id: Option<String>,
     pub since: Option<NaiveDateTime>,
     pub until: Option<NaiveDateTime>,
 }
 
 /// The global log, newest first.
-pub fn list(conn: &mut DbConn, f: &AuditFilter, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<AuditRow>> {
+pub fn list(conn: &mut DbConn, f: &AuditFilter, cursor: Option<&Cursor>, limit: i64) -> Result<Vec<AuditRow>> {
     let mut q = audit_events::table.select(AuditRow::as_select()).into_boxed();
     if let Some(a) = &f.actor_id {
         q = q.filter(audit_events::actor_id.eq(a.clone()));
     }
     if let Some(a) = &f.action {
-        q = q.filter(audit_events::action.eq(a.clone()));
+        q = q.filter(audit_events::action.eq(a.as_str()));
     }
     if let Some(a) = &f.activity_id {
         q = q.filter(audit_events::activity_id.eq(a.clone()));
@@ -172,16 +187,13 @@ pub fn list(conn: &mut DbConn, f: &AuditFilter, cursor: Option<&Cursor>, limit: 
         .load(conn)?)
 }
 
-/// The moderator decisions, for statistics.
-pub const DECISIONS: [&str; 5] = ["approve", "reject", "unpublish", "approve_revision", "reject_revision"];
-
 /// How long the latest `n` decided items waited. One bounded index read per decision
 /// action, merged here, so the cost does not grow with the audit log.
-pub fn recent_waits(conn: &mut DbConn, n: i64) -> ApiResult<Vec<i64>> {
+pub fn recent_waits(conn: &mut DbConn, n: i64) -> Result<Vec<i64>> {
     let mut latest: Vec<(NaiveDateTime, i64)> = Vec::new();
-    for action in DECISIONS {
+    for action in AuditAction::DECISIONS {
         let rows: Vec<(NaiveDateTime, Option<i64>)> = audit_events::table
-            .filter(audit_events::action.eq(action))
+            .filter(audit_events::action.eq(action.as_str()))
             .order(audit_events::created_at.desc())
             .select((audit_events::created_at, audit_events::waited_seconds))
             .limit(n)
@@ -194,12 +206,9 @@ pub fn recent_waits(conn: &mut DbConn, n: i64) -> ApiResult<Vec<i64>> {
 }
 
 /// Decision events since `since`: (action, time, seconds waited).
-pub fn decisions_since(
-    conn: &mut DbConn,
-    since: NaiveDateTime,
-) -> ApiResult<Vec<(String, NaiveDateTime, Option<i64>)>> {
+pub fn decisions_since(conn: &mut DbConn, since: NaiveDateTime) -> Result<Vec<(String, NaiveDateTime, Option<i64>)>> {
     Ok(audit_events::table
-        .filter(audit_events::action.eq_any(DECISIONS))
+        .filter(audit_events::action.eq_any(AuditAction::DECISIONS.map(AuditAction::as_str)))
         .filter(audit_events::created_at.ge(since))
         .select((
             audit_events::action,

@@ -1,11 +1,9 @@
 //! The `campaigns` table: one row per Telework Month edition.
 
 use super::schema::campaigns;
-use super::DbConn;
-use crate::error::{ApiError, ApiResult};
+use super::{DbConn, Result};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = campaigns)]
@@ -19,6 +17,8 @@ pub struct CampaignRow {
     pub registration_closes_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Bumps on every change; an update names the version it read.
+    pub version: i64,
 }
 
 impl CampaignRow {
@@ -27,48 +27,42 @@ impl CampaignRow {
     }
 }
 
-fn slug_conflict(err: DieselError) -> ApiError {
-    match &err {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            ApiError::conflict("slug_taken", "A campaign with this slug already exists.")
-        }
-        _ => ApiError::from(err),
-    }
-}
-
-pub fn insert(conn: &mut DbConn, row: &CampaignRow) -> ApiResult<()> {
-    diesel::insert_into(campaigns::table)
-        .values(row)
-        .execute(conn)
-        .map_err(slug_conflict)?;
+/// Inserts a campaign; a taken slug is `Error::Duplicate`.
+pub fn insert(conn: &mut DbConn, row: &CampaignRow) -> Result<()> {
+    diesel::insert_into(campaigns::table).values(row).execute(conn)?;
     Ok(())
 }
 
-pub fn save(conn: &mut DbConn, row: &CampaignRow) -> ApiResult<()> {
-    diesel::update(campaigns::table.find(&row.id))
+/// Writes `row` (whose version is already the next one) if the stored row is still at
+/// `version`; false when someone else changed it first.
+pub fn save_if_current(conn: &mut DbConn, row: &CampaignRow, version: i64) -> Result<bool> {
+    let n = diesel::update(campaigns::table.find(&row.id).filter(campaigns::version.eq(version)))
         .set(row)
-        .execute(conn)
-        .map_err(slug_conflict)?;
-    Ok(())
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
-pub fn by_slug(conn: &mut DbConn, slug: &str) -> ApiResult<CampaignRow> {
-    campaigns::table
+pub fn by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<CampaignRow>> {
+    Ok(campaigns::table
         .filter(campaigns::slug.eq(slug))
         .select(CampaignRow::as_select())
         .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found(format!("No campaign `{slug}`.")))
+        .optional()?)
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<CampaignRow> {
+pub fn find(conn: &mut DbConn, id: &str) -> Result<CampaignRow> {
     Ok(campaigns::table.find(id).select(CampaignRow::as_select()).first(conn)?)
 }
 
 /// Every campaign, newest first (by start date).
-pub fn all(conn: &mut DbConn) -> ApiResult<Vec<CampaignRow>> {
+pub fn all(conn: &mut DbConn) -> Result<Vec<CampaignRow>> {
     Ok(campaigns::table
         .select(CampaignRow::as_select())
         .order((campaigns::starts_on.desc(), campaigns::slug.desc()))
         .load(conn)?)
+}
+
+/// Campaign id → slug, for every campaign.
+pub fn slugs(conn: &mut DbConn) -> Result<Vec<(String, String)>> {
+    Ok(campaigns::table.select((campaigns::id, campaigns::slug)).load(conn)?)
 }

@@ -6,18 +6,19 @@ pub mod accounts;
 pub mod activities;
 pub mod audit;
 pub mod campaigns;
+pub mod error;
+pub mod generation;
 pub mod public;
 pub mod schema;
 pub mod tokens;
-pub mod workflow;
 mod writer;
 
-use crate::error::ApiResult;
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+pub use error::{Error, Result, Unique};
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::Arc;
@@ -62,7 +63,7 @@ pub enum DbTarget {
 impl DbTarget {
     /// Chooses the backend from the URL scheme: `sqlite://path`, `sqlite:path` or a plain path
     /// for SQLite; `postgres://` or `postgresql://` for PostgreSQL. Anything else is refused.
-    pub fn parse(url: &str) -> Result<Self, String> {
+    pub fn parse(url: &str) -> std::result::Result<Self, String> {
         let url = url.trim();
         if url.is_empty() {
             return Err("DATABASE_URL is empty".into());
@@ -139,7 +140,7 @@ diesel::define_sql_function! {
 }
 
 /// Opens a SQLite connection with the settings and functions every connection needs.
-fn open_sqlite(path: &str) -> Result<diesel::SqliteConnection, ConnError> {
+fn open_sqlite(path: &str) -> std::result::Result<diesel::SqliteConnection, ConnError> {
     let mut conn = diesel::SqliteConnection::establish(path)?;
     conn.batch_execute(SQLITE_CONNECTION_PRAGMAS)?;
     search_grams_utils::register_impl(&mut conn, |text: String| crate::domain::text::search_grams(&text))?;
@@ -150,11 +151,11 @@ impl r2d2::ManageConnection for Manager {
     type Connection = DbConn;
     type Error = ConnError;
 
-    fn connect(&self) -> Result<DbConn, ConnError> {
+    fn connect(&self) -> std::result::Result<DbConn, ConnError> {
         open(&self.target)
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+    fn is_valid(&self, conn: &mut DbConn) -> std::result::Result<(), ConnError> {
         Ok(conn.ping()?)
     }
 
@@ -164,7 +165,7 @@ impl r2d2::ManageConnection for Manager {
 }
 
 /// One connection outside any pool, for a thread that keeps it.
-pub fn open(target: &DbTarget) -> Result<DbConn, ConnError> {
+pub fn open(target: &DbTarget) -> std::result::Result<DbConn, ConnError> {
     match target {
         DbTarget::Sqlite(path) => Ok(DbConn::Sqlite(open_sqlite(path)?)),
         DbTarget::Postgres(url) => Ok(DbConn::Pg(diesel::PgConnection::establish(url)?)),
@@ -180,7 +181,7 @@ pub struct Pool {
 
 impl Pool {
     /// Checks a connection out (blocking; call it off the async workers).
-    pub fn get(&self) -> Result<Conn, r2d2::Error> {
+    pub fn get(&self) -> std::result::Result<Conn, r2d2::Error> {
         Ok(Conn {
             pooled: self.pool.get()?,
             writer: self.writer.clone(),
@@ -220,7 +221,7 @@ pub struct PoolOptions {
 
 /// Opens the pool. For SQLite, creates the file's folder and switches the file to WAL first.
 /// The pool starts empty, so a server can start while PostgreSQL is still coming up.
-pub fn connect(target: &DbTarget, opts: &PoolOptions) -> Result<Pool, String> {
+pub fn connect(target: &DbTarget, opts: &PoolOptions) -> std::result::Result<Pool, String> {
     if let DbTarget::Sqlite(path) = target {
         prepare_sqlite_file(path)?;
     }
@@ -234,7 +235,7 @@ pub fn connect(target: &DbTarget, opts: &PoolOptions) -> Result<Pool, String> {
     Ok(Pool { pool, writer })
 }
 
-fn prepare_sqlite_file(path: &str) -> Result<(), String> {
+fn prepare_sqlite_file(path: &str) -> std::result::Result<(), String> {
     let in_memory = path == ":memory:" || path.contains("mode=memory");
     if !in_memory {
         if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -250,7 +251,7 @@ fn prepare_sqlite_file(path: &str) -> Result<(), String> {
 }
 
 /// Applies every pending migration of the connection's backend; returns how many ran.
-pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
+pub fn migrate(conn: &mut DbConn) -> std::result::Result<usize, String> {
     let ran = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
@@ -258,19 +259,22 @@ pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
     ran.map_err(|e| format!("migration failed: {e}"))
 }
 
-/// Runs `f` with a pooled connection on actix's blocking thread pool, so diesel never blocks
-/// an async worker. Pool exhaustion or an unreachable database becomes a 503 problem.
-pub async fn run<T, F>(pool: &Pool, f: F) -> ApiResult<T>
+/// Runs `f` with a pooled connection on the runtime's blocking threads, so diesel never
+/// blocks an async worker. Pool exhaustion or an unreachable database is
+/// [`Error::Unavailable`].
+pub async fn run<T, E, F>(pool: &Pool, f: F) -> std::result::Result<T, E>
 where
-    F: FnOnce(&mut Conn) -> ApiResult<T> + Send + 'static,
+    F: FnOnce(&mut Conn) -> std::result::Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: From<Error> + Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = pool.get()?;
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(Error::from)?;
         f(&mut conn)
     })
-    .await?
+    .await
+    .unwrap_or_else(|e| Err(Error::Other(format!("blocking task: {e}")).into()))
 }
 
 /// Runs `f` in one transaction: everything it writes commits together or not at all.
@@ -280,10 +284,11 @@ where
 /// waits for it. So the process's writers queue there, not in SQLite's busy handler, which
 /// sleeps 1, 2, 5, 10… ms between looks while the lock is usually free again within a
 /// fraction of a millisecond.
-pub fn transaction<T, F>(conn: &mut Conn, f: F) -> ApiResult<T>
+pub fn transaction<T, E, F>(conn: &mut Conn, f: F) -> std::result::Result<T, E>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+    E: From<Error> + Send + 'static,
+    F: FnOnce(&mut DbConn) -> std::result::Result<T, E> + Send + 'static,
 {
     match &conn.writer {
         Some(writer) if !in_transaction(&mut conn.pooled)? => writer.run(f),
@@ -291,7 +296,7 @@ where
     }
 }
 
-fn in_transaction(conn: &mut DbConn) -> ApiResult<bool> {
+fn in_transaction(conn: &mut DbConn) -> Result<bool> {
     type Manager = <DbConn as Connection>::TransactionManager;
     Ok(Manager::transaction_manager_status_mut(conn)
         .transaction_depth()?
@@ -303,24 +308,26 @@ fn in_transaction(conn: &mut DbConn) -> ApiResult<bool> {
 /// `busy_timeout` for it): a deferred transaction that has read before its first write
 /// (FTS5 reads its own tables when a statement touches them) cannot wait for the lock later;
 /// SQLite fails it at once with "database is locked".
-pub fn transaction_on<T, F>(conn: &mut DbConn, f: F) -> ApiResult<T>
+pub fn transaction_on<T, E, F>(conn: &mut DbConn, f: F) -> std::result::Result<T, E>
 where
-    F: FnOnce(&mut DbConn) -> ApiResult<T>,
+    E: From<Error>,
+    F: FnOnce(&mut DbConn) -> std::result::Result<T, E>,
 {
     type Manager = <DbConn as Connection>::TransactionManager;
     let nested = in_transaction(conn)?;
-    match conn {
-        DbConn::Sqlite(c) if !nested => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        _ => Manager::begin_transaction(conn)?,
-    }
+    let begun = match conn {
+        DbConn::Sqlite(c) if !nested => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        _ => Manager::begin_transaction(conn),
+    };
+    begun.map_err(Error::from)?;
     match f(conn) {
         Ok(value) => {
-            Manager::commit_transaction(conn)?;
+            Manager::commit_transaction(conn).map_err(Error::from)?;
             Ok(value)
         }
         Err(err) => match Manager::rollback_transaction(conn) {
             Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
-            Err(rollback) => Err(rollback.into()),
+            Err(rollback) => Err(Error::from(rollback).into()),
         },
     }
 }

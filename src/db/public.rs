@@ -1,29 +1,15 @@
-//! The public data generation, moved by every change that public endpoints can see.
+//! The public read model's queries: approved activities in the public view, the listing
+//! with its filters and text search, and the statistics.
 
-use super::schema::public_state;
 use super::DbConn;
-use crate::error::ApiResult;
+use super::{Error, Result};
 use diesel::prelude::*;
-
-pub fn generation(conn: &mut DbConn) -> ApiResult<i64> {
-    Ok(public_state::table
-        .find(1)
-        .select(public_state::generation)
-        .first(conn)?)
-}
-
-/// Call inside the transaction of the change, so readers never see new data under an old
-/// generation for longer than their refresh interval.
-pub fn bump(conn: &mut DbConn) -> ApiResult<()> {
-    diesel::update(public_state::table.find(1))
-        .set(public_state::generation.eq(public_state::generation + 1))
-        .execute(conn)?;
-    Ok(())
-}
 
 use super::schema::{activities, campaigns};
 use super::Backend;
-use crate::api::page::Cursor;
+use crate::domain::codes::Kind;
+use crate::domain::page::Cursor;
+use crate::domain::workflow::Status;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::sql;
 use diesel::sql_types::{Bool, Text};
@@ -39,7 +25,8 @@ pub struct PublicRow {
     pub title: String,
     pub description: String,
     pub organizer_name: String,
-    pub owner_kind: String,
+    #[diesel(deserialize_as = String)]
+    pub owner_kind: Kind,
     pub owner_industry: Option<String>,
     pub prefecture: Option<String>,
     pub format: Option<String>,
@@ -56,7 +43,7 @@ pub struct PublicFilter {
     /// Any of these category bits.
     pub category_bits: Option<i32>,
     pub prefecture: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<Kind>,
     pub format: Option<String>,
     /// The query in search form (NFKC, lower case).
     pub q: Option<String>,
@@ -127,7 +114,7 @@ macro_rules! filtered {
             // status): the search index drives, through activities_seq_key.
             q.filter(sql::<Bool>("+activities.status = 'approved'"))
         } else {
-            q.filter(activities::status.eq("approved"))
+            q.filter(activities::status.eq(Status::Approved.as_str()))
         };
         if let Some(c) = &f.campaign_id {
             q = q.filter(activities::campaign_id.eq(c.clone()));
@@ -141,7 +128,7 @@ macro_rules! filtered {
             q = q.filter(activities::prefecture.eq(p.clone()));
         }
         if let Some(k) = &f.kind {
-            q = q.filter(activities::owner_kind.eq(k.clone()));
+            q = q.filter(activities::owner_kind.eq(k.as_str()));
         }
         if let Some(fmt) = &f.format {
             q = q.filter(activities::format.eq(fmt.clone()));
@@ -179,7 +166,7 @@ macro_rules! filtered {
 pub type Rows = Vec<(PublicRow, String)>;
 
 /// One page of approved activities, newest approval first, with their campaign slugs.
-pub fn list(conn: &mut DbConn, f: &PublicFilter, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Rows> {
+pub fn list(conn: &mut DbConn, f: &PublicFilter, cursor: Option<&Cursor>, limit: i64) -> Result<Rows> {
     let plan = match (conn.backend(), &f.q) {
         (Backend::Sqlite, Some(q)) => {
             let matches = text_matches(conn, q)?;
@@ -198,7 +185,7 @@ pub fn page(
     cursor: Option<&Cursor>,
     limit: i64,
     known_total: Option<i64>,
-) -> ApiResult<(Rows, i64)> {
+) -> Result<(Rows, i64)> {
     let (Backend::Sqlite, Some(q)) = (conn.backend(), &f.q) else {
         let rows = list_with(conn, f, cursor, limit, None)?;
         let total = match known_total {
@@ -230,7 +217,7 @@ pub fn list_with(
     cursor: Option<&Cursor>,
     limit: i64,
     plan: Option<SearchPlan>,
-) -> ApiResult<Rows> {
+) -> Result<Rows> {
     let backend = conn.backend();
     let plan = if backend == Backend::Sqlite && f.q.is_some() {
         Some(plan.unwrap_or(SearchPlan::Walk))
@@ -270,7 +257,7 @@ fn only_text(f: &PublicFilter) -> bool {
 
 /// How many approved activities contain `q`, counted in the search index (which holds
 /// exactly the approved activities) without visiting the table (SQLite).
-fn text_matches(conn: &mut DbConn, q: &str) -> ApiResult<i64> {
+fn text_matches(conn: &mut DbConn, q: &str) -> Result<i64> {
     let (index, phrase) = text_index(q);
     let row: super::Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {index} WHERE {index} MATCH ?"))
         .bind::<Text, _>(phrase)
@@ -279,13 +266,13 @@ fn text_matches(conn: &mut DbConn, q: &str) -> ApiResult<i64> {
 }
 
 /// An upper bound of the activity rows, read from the end of activities_seq_key (SQLite).
-fn row_estimate(conn: &mut DbConn) -> ApiResult<i64> {
+fn row_estimate(conn: &mut DbConn) -> Result<i64> {
     let row: super::Count = diesel::sql_query("SELECT IFNULL(MAX(seq), 0) AS n FROM activities").get_result(conn)?;
     Ok(row.n)
 }
 
 /// How many approved activities match.
-pub fn count(conn: &mut DbConn, f: &PublicFilter) -> ApiResult<i64> {
+pub fn count(conn: &mut DbConn, f: &PublicFilter) -> Result<i64> {
     let backend = conn.backend();
     if let (Backend::Sqlite, Some(text)) = (backend, &f.q) {
         if only_text(f) {
@@ -297,35 +284,34 @@ pub fn count(conn: &mut DbConn, f: &PublicFilter) -> ApiResult<i64> {
 }
 
 /// One approved activity.
-pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<Option<(PublicRow, String)>> {
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<(PublicRow, String)>> {
     let row: Option<PublicRow> = activities::table
         .filter(activities::id.eq(id))
-        .filter(activities::status.eq("approved"))
+        .filter(activities::status.eq(Status::Approved.as_str()))
         .select(PublicRow::as_select())
         .first(conn)
         .optional()?;
     Ok(with_slugs(conn, row.into_iter().collect())?.pop())
 }
 
-fn with_slugs(conn: &mut DbConn, rows: Vec<PublicRow>) -> ApiResult<Vec<(PublicRow, String)>> {
+fn with_slugs(conn: &mut DbConn, rows: Vec<PublicRow>) -> Result<Vec<(PublicRow, String)>> {
     let ids: Vec<&str> = rows.iter().map(|r| r.campaign_id.as_str()).collect();
     let slugs = campaign_slugs(conn, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let slug = slugs.get(&r.campaign_id).cloned().unwrap_or_default();
-            (r, slug)
-        })
-        .collect())
+    rows.into_iter()
+        .map(|r| Ok((slug_of(&slugs, &r.campaign_id)?, r)).map(|(slug, r)| (r, slug)))
+        .collect()
 }
 
 /// Approved counts grouped by campaign, categories, kind, prefecture and industry:
 /// (campaign, category mask, kind, prefecture, industry, count).
-pub type StatGroup = (String, i32, String, Option<String>, Option<String>, i64);
+pub type StatGroup = (String, i32, Kind, Option<String>, Option<String>, i64);
 
-pub fn stat_groups(conn: &mut DbConn) -> ApiResult<Vec<StatGroup>> {
-    let groups: Vec<StatGroup> = activities::table
-        .filter(activities::status.eq("approved"))
+/// A [`StatGroup`] as stored: campaign id and kind as text.
+type StoredGroup = (String, i32, String, Option<String>, Option<String>, i64);
+
+pub fn stat_groups(conn: &mut DbConn) -> Result<Vec<StatGroup>> {
+    let groups: Vec<StoredGroup> = activities::table
+        .filter(activities::status.eq(Status::Approved.as_str()))
         .group_by((
             activities::campaign_id,
             activities::category_mask,
@@ -344,34 +330,37 @@ pub fn stat_groups(conn: &mut DbConn) -> ApiResult<Vec<StatGroup>> {
         .load(conn)?;
     let ids: Vec<&str> = groups.iter().map(|g| g.0.as_str()).collect();
     let slugs = campaign_slugs(conn, &ids)?;
-    Ok(groups
+    groups
         .into_iter()
-        .map(|(c, m, k, p, i, n)| (slugs.get(&c).cloned().unwrap_or_default(), m, k, p, i, n))
-        .collect())
+        .map(|(c, m, k, p, i, n)| {
+            let kind = Kind::try_from(k).map_err(|e| Error::Corrupt(e.to_string()))?;
+            Ok((slug_of(&slugs, &c)?, m, kind, p, i, n))
+        })
+        .collect()
 }
 
-type Slugs = std::collections::HashMap<String, String>;
+fn slug_of(slugs: &std::collections::HashMap<String, String>, id: &str) -> Result<String> {
+    slugs
+        .get(id)
+        .cloned()
+        .ok_or_else(|| Error::Corrupt(format!("activity of unknown campaign {id}")))
+}
 
-/// Campaign id → slug. A slug never changes once created, so each process keeps the map and
-/// reloads it only when it meets an id it does not know (a campaign created since).
-fn campaign_slugs(conn: &mut DbConn, needed: &[&str]) -> ApiResult<std::sync::Arc<Slugs>> {
-    use std::sync::{Arc, OnceLock, RwLock};
-    static CACHE: OnceLock<RwLock<Arc<Slugs>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let known = cache.read().unwrap_or_else(|p| p.into_inner()).clone();
-    if needed.iter().all(|id| known.contains_key(*id)) {
-        return Ok(known);
+/// Campaign id → slug for the campaigns that `needed` names, in one small query (a page
+/// names one or a few; the pages themselves are cached per generation).
+fn campaign_slugs(conn: &mut DbConn, needed: &[&str]) -> Result<std::collections::HashMap<String, String>> {
+    let mut ids: Vec<&str> = needed.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
     }
-    // Ids are UUIDs, so entries learnt from another database in the same process cannot clash.
-    let mut merged = (*known).clone();
-    merged.extend(
-        campaigns::table
-            .select((campaigns::id, campaigns::slug))
-            .load::<(String, String)>(conn)?,
-    );
-    let merged = Arc::new(merged);
-    *cache.write().unwrap_or_else(|p| p.into_inner()) = merged.clone();
-    Ok(merged)
+    Ok(campaigns::table
+        .filter(campaigns::id.eq_any(ids))
+        .select((campaigns::id, campaigns::slug))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 #[cfg(test)]

@@ -49,6 +49,7 @@ diesel::table! {
         registration_closes_at -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> BigInt,
     }
 }
 
@@ -97,6 +98,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         waited_seconds -> Nullable<BigInt>,
         created_at -> Timestamp,
+        campaign_id -> Nullable<Text>,
     }
 }
 

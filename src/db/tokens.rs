@@ -2,8 +2,8 @@
 //! use. Presenting a spent token revokes its whole family (the chain of one sign-in).
 
 use super::schema::refresh_tokens;
+use super::Result;
 use super::{new_id, now, DbConn};
-use crate::error::ApiResult;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDateTime;
@@ -34,7 +34,7 @@ struct NewToken<'a> {
 }
 
 /// Issues a token in `family` (a new family when `None`); returns the plain token.
-pub fn issue(conn: &mut DbConn, account_id: &str, family: Option<&str>, ttl: Duration) -> ApiResult<String> {
+pub fn issue(conn: &mut DbConn, account_id: &str, family: Option<&str>, ttl: Duration) -> Result<String> {
     let token = random_token();
     let id = new_id();
     let at = now();
@@ -75,7 +75,7 @@ struct TokenRow {
 
 /// Spends `token` and issues its successor, or detects reuse. Runs in one transaction;
 /// a reuse commits the family's revocation.
-pub fn rotate(conn: &mut super::Conn, token: &str, ttl: Duration) -> ApiResult<Rotation> {
+pub fn rotate(conn: &mut super::Conn, token: &str, ttl: Duration) -> Result<Rotation> {
     let token_hash = hash(token);
     super::transaction(conn, move |conn| {
         let row: Option<TokenRow> = refresh_tokens::table
@@ -112,7 +112,7 @@ pub fn rotate(conn: &mut super::Conn, token: &str, ttl: Duration) -> ApiResult<R
     })
 }
 
-fn revoke_family(conn: &mut DbConn, family: &str) -> ApiResult<()> {
+fn revoke_family(conn: &mut DbConn, family: &str) -> Result<()> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family))
@@ -124,7 +124,7 @@ fn revoke_family(conn: &mut DbConn, family: &str) -> ApiResult<()> {
 }
 
 /// Revokes the family of `token` (sign-out); unknown tokens are ignored.
-pub fn revoke(conn: &mut DbConn, token: &str) -> ApiResult<()> {
+pub fn revoke(conn: &mut DbConn, token: &str) -> Result<()> {
     let family: Option<String> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash(token)))
         .select(refresh_tokens::family_id)
@@ -137,7 +137,7 @@ pub fn revoke(conn: &mut DbConn, token: &str) -> ApiResult<()> {
 }
 
 /// Revokes every refresh token of an account.
-pub fn revoke_all(conn: &mut DbConn, account_id: &str) -> ApiResult<()> {
+pub fn revoke_all(conn: &mut DbConn, account_id: &str) -> Result<()> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::account_id.eq(account_id))

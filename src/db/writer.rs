@@ -15,8 +15,8 @@
 //! commit's error if that failed: a caller never sees a write succeed before it would have
 //! with a transaction of its own.
 
+use super::Error;
 use super::{open, DbConn, DbTarget};
-use crate::error::{ApiError, ApiResult};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -59,16 +59,17 @@ trait Member: Send {
     fn answer(self: Box<Self>, failed: Option<String>);
 }
 
-struct Call<T, F> {
+struct Call<T, E, F> {
     body: Option<F>,
-    outcome: Option<ApiResult<T>>,
-    reply: mpsc::SyncSender<ApiResult<T>>,
+    outcome: Option<Result<T, E>>,
+    reply: mpsc::SyncSender<Result<T, E>>,
 }
 
-impl<T, F> Member for Call<T, F>
+impl<T, E, F> Member for Call<T, E, F>
 where
     T: Send,
-    F: FnOnce(&mut DbConn) -> ApiResult<T> + Send,
+    E: From<Error> + Send,
+    F: FnOnce(&mut DbConn) -> Result<T, E> + Send,
 {
     fn run(&mut self, conn: &mut DbConn) -> bool {
         let outcome = self.body.take().map(|f| f(conn));
@@ -81,18 +82,16 @@ where
         let answer = match (self.outcome, failed) {
             (Some(Err(e)), _) => Err(e),
             (Some(Ok(v)), None) => Ok(v),
-            (Some(Ok(_)), Some(why)) => Err(lost(why)),
-            (None, why) => Err(ApiError::internal(
-                why.unwrap_or_else(|| "the transaction did not run".into()),
-            )),
+            (Some(Ok(_)), Some(why)) => Err(lost(why).into()),
+            (None, why) => Err(Error::Other(why.unwrap_or_else(|| "the transaction did not run".into())).into()),
         };
         // The caller may have gone (a panic on its side); nothing to tell then.
         let _ = self.reply.send(answer);
     }
 }
 
-fn lost(why: String) -> ApiError {
-    ApiError::unavailable(format!("the write was not saved: {why}"))
+fn lost(why: String) -> Error {
+    Error::Unavailable(format!("the write was not saved: {why}"))
 }
 
 impl Writer {
@@ -106,10 +105,11 @@ impl Writer {
     /// Runs `f` as one transaction on the write connection, committed together with
     /// whatever other transactions of this process queued meanwhile. `f`'s writes are all
     /// kept or all rolled back; an `Ok` is returned only once they are committed. Blocks.
-    pub fn run<T, F>(&self, f: F) -> ApiResult<T>
+    pub fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        E: From<Error> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
         let (reply, answer) = mpsc::sync_channel(1);
         let call = Box::new(Call {
@@ -118,11 +118,11 @@ impl Writer {
             reply,
         });
         if self.queue.get_or_init(|| self.start()).send(call).is_err() {
-            return Err(lost("the write thread has stopped".into()));
+            return Err(lost("the write thread has stopped".into()).into());
         }
         answer
             .recv()
-            .unwrap_or_else(|_| Err(lost("the write thread has stopped".into())))
+            .unwrap_or_else(|_| Err(lost("the write thread has stopped".into()).into()))
     }
 
     fn start(&self) -> Sender<Box<dyn Member>> {
@@ -232,7 +232,7 @@ fn fail(kept: Vec<Box<dyn Member>>, why: String) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{connect, Pool, PoolOptions};
+    use crate::db::{connect, Pool, PoolOptions, Result, Unique};
     use diesel::sql_types::Text;
     use diesel::RunQueryDsl;
     use std::collections::BTreeSet;
@@ -254,7 +254,7 @@ mod tests {
         (dir, pool, Arc::new(Writer::new(target)))
     }
 
-    fn put(conn: &mut DbConn, k: &str) -> ApiResult<()> {
+    fn put(conn: &mut DbConn, k: &str) -> Result<()> {
         diesel::sql_query("INSERT INTO t (k) VALUES (?)")
             .bind::<Text, _>(k)
             .execute(conn)?;
@@ -291,7 +291,7 @@ mod tests {
                     for i in 0..25 {
                         let k = format!("{t}-{i}");
                         let key = k.clone();
-                        writer.run(move |conn| put(conn, &key)).unwrap();
+                        writer.run::<_, Error, _>(move |conn| put(conn, &key)).unwrap();
                         // Another connection sees it as soon as the call returns.
                         assert!(has(&pool, &k), "{k} not visible after Ok");
                     }
@@ -304,7 +304,7 @@ mod tests {
         assert_eq!(keys(&pool).len(), 200);
     }
 
-    type Body<T> = Box<dyn FnOnce(&mut DbConn) -> ApiResult<T> + Send>;
+    type Body<T> = Box<dyn FnOnce(&mut DbConn) -> Result<T> + Send>;
 
     /// Starts `first` on the write thread, which holds it there for a while, and then the
     /// others, so that they queue behind it and run in the same group.
@@ -312,11 +312,11 @@ mod tests {
         writer: &Arc<Writer>,
         first: &'static str,
         others: Vec<Body<T>>,
-    ) -> (ApiResult<()>, Vec<ApiResult<T>>) {
+    ) -> (Result<()>, Vec<Result<T>>) {
         let (started, running) = mpsc::channel();
         let w = writer.clone();
         let head = std::thread::spawn(move || {
-            w.run(move |conn| {
+            w.run::<_, Error, _>(move |conn| {
                 put(conn, first)?;
                 started.send(()).unwrap();
                 std::thread::sleep(Duration::from_millis(300));
@@ -343,7 +343,7 @@ mod tests {
             vec![
                 Box::new(|conn| {
                     put(conn, "b")?;
-                    Err(ApiError::conflict("test_refused", "no"))
+                    Err(Error::Corrupt("refused by the test".into()))
                 }),
                 Box::new(|conn| put(conn, "c")),
                 // A constraint violation inside the group is that body's error only.
@@ -351,9 +351,9 @@ mod tests {
             ],
         );
         assert!(a.is_ok());
-        assert_eq!(rest[0].as_ref().unwrap_err().code(), "test_refused");
+        assert!(matches!(rest[0], Err(Error::Corrupt(_))), "{:?}", rest[0]);
         assert!(rest[1].is_ok());
-        assert_eq!(rest[2].as_ref().unwrap_err().code(), "already_exists");
+        assert!(matches!(rest[2], Err(Error::Duplicate(Unique::Other))), "{:?}", rest[2]);
         assert_eq!(keys(&pool), BTreeSet::from(["a".to_owned(), "c".to_owned()]));
     }
 
@@ -372,11 +372,11 @@ mod tests {
             ],
         );
         // The group with "a" and "b" is rolled back: "a" may retry, "b" is a bug.
-        assert_eq!(a.unwrap_err().code(), "service_unavailable");
-        assert_eq!(rest[0].as_ref().unwrap_err().code(), "internal_error");
+        assert!(matches!(a, Err(Error::Unavailable(_))), "{a:?}");
+        assert!(matches!(rest[0], Err(Error::Other(_))), "{:?}", rest[0]);
         // "c" was still queued, and runs in the next group on a fresh connection.
         assert!(rest[1].is_ok());
-        writer.run(|conn| put(conn, "d")).unwrap();
+        writer.run::<_, Error, _>(|conn| put(conn, "d")).unwrap();
         assert_eq!(keys(&pool), BTreeSet::from(["c".to_owned(), "d".to_owned()]));
     }
 }

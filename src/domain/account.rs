@@ -1,16 +1,14 @@
 //! Account rules: email, password, display name and the registrant profile.
 
 use crate::domain::activity::http_url;
+use crate::domain::codes::Kind;
 use crate::domain::text::{self, Lines};
+use crate::domain::FieldError;
 use crate::domain::{corporate_number, reference};
-use crate::error::FieldError;
 
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 128;
 pub const DISPLAY_NAME_MAX: usize = 100;
-
-/// What kind of registrant an account is.
-pub const KINDS: [&str; 2] = ["organization", "individual"];
 
 /// A trimmed, lower-cased email address of a plausible shape.
 pub fn email(raw: &str) -> Result<String, FieldError> {
@@ -102,9 +100,9 @@ pub struct ProfileInput {
 
 /// Applies `input` over `base` and validates every field; organization-only fields are
 /// refused for individuals.
-pub fn build_profile(base: &Profile, input: ProfileInput, kind: &str) -> Result<Profile, Vec<FieldError>> {
+pub fn build_profile(base: &Profile, input: ProfileInput, kind: Kind) -> Result<Profile, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let is_org = kind == "organization";
+    let is_org = kind == Kind::Organization;
     let mut field = |name: &str,
                      v: Option<Option<String>>,
                      base: &Option<String>,
@@ -254,9 +252,9 @@ mod tests {
             prefecture: Some(Some("13".into())),
             ..Default::default()
         };
-        let errs = build_profile(&Profile::default(), input.clone(), "individual").unwrap_err();
+        let errs = build_profile(&Profile::default(), input.clone(), Kind::Individual).unwrap_err();
         assert_eq!(errs[0].field, "corporate_number");
-        let p = build_profile(&Profile::default(), input, "organization").unwrap();
+        let p = build_profile(&Profile::default(), input, Kind::Organization).unwrap();
         assert_eq!(p.corporate_number.as_deref(), Some("1180301018771"));
     }
 
@@ -273,7 +271,7 @@ mod tests {
             contact_name: Some(Some("".into())),
             phone: Some(Some("call me".into())),
         };
-        let errs = build_profile(&Profile::default(), input, "organization").unwrap_err();
+        let errs = build_profile(&Profile::default(), input, Kind::Organization).unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,

@@ -3,7 +3,7 @@
 
 use crate::domain::reference;
 use crate::domain::text::{self, Lines};
-use crate::error::FieldError;
+use crate::domain::FieldError;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Text rules shared by every field: trimming, character counts (not bytes), control
 //! characters, and the normalisation used for search.
 
-use crate::error::FieldError;
+use crate::domain::FieldError;
 use unicode_normalization::UnicodeNormalization;
 
 /// Whether newlines may appear in a field.

@@ -9,53 +9,20 @@
 //! any but withdrawn ──withdraw──▶ withdrawn
 //! ```
 
-use serde::{Deserialize, Serialize};
+use crate::domain::codes::AuditAction;
 use std::fmt;
-use utoipa::ToSchema;
 
-/// Where an activity stands. Only `approved` is public.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Draft,
-    Pending,
-    Approved,
-    Rejected,
-    Suspended,
-    Withdrawn,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Draft,
-        Status::Pending,
-        Status::Approved,
-        Status::Rejected,
-        Status::Suspended,
-        Status::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Draft => "draft",
-            Status::Pending => "pending",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-            Status::Suspended => "suspended",
-            Status::Withdrawn => "withdrawn",
-        }
+crate::domain::codes::codes!(
+    /// Where an activity stands. Only `approved` is public.
+    Status, "activity status" {
+        Draft = "draft",
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        Suspended = "suspended",
+        Withdrawn = "withdrawn",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+);
 
 /// Everything that can be done to an activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,8 +92,8 @@ pub struct Transition {
     pub from: Status,
     pub to: Status,
     pub text: TextEffect,
-    /// The audit action name, e.g. `approve` or `approve_revision`.
-    pub audit_action: &'static str,
+    /// What the audit event records, e.g. `approve` or `approve_revision`.
+    pub audit_action: AuditAction,
     /// Whether the item leaves (`Some(false)`) or enters (`Some(true)`) the moderation queue.
     pub queued: Option<bool>,
 }
@@ -158,36 +125,54 @@ pub fn decide(from: Status, has_revision: bool, action: Action) -> Result<Transi
     let illegal = Err(IllegalTransition { from, action });
     match (action, from) {
         (A::Submit, S::Draft | S::Rejected | S::Suspended | S::Withdrawn) => {
-            Ok(t(S::Pending, TextEffect::Unchanged, "submit", Some(true)))
+            Ok(t(S::Pending, TextEffect::Unchanged, AuditAction::Submit, Some(true)))
         }
         (A::Submit, _) => illegal,
         (A::Withdraw, S::Withdrawn) => illegal,
-        (A::Withdraw, S::Approved) => Ok(t(S::Withdrawn, TextEffect::MergeRevision, "withdraw", Some(false))),
-        (A::Withdraw, S::Pending) => Ok(t(S::Withdrawn, TextEffect::Unchanged, "withdraw", Some(false))),
-        (A::Withdraw, _) => Ok(t(S::Withdrawn, TextEffect::Unchanged, "withdraw", None)),
+        (A::Withdraw, S::Approved) => Ok(t(
+            S::Withdrawn,
+            TextEffect::MergeRevision,
+            AuditAction::Withdraw,
+            Some(false),
+        )),
+        (A::Withdraw, S::Pending) => Ok(t(
+            S::Withdrawn,
+            TextEffect::Unchanged,
+            AuditAction::Withdraw,
+            Some(false),
+        )),
+        (A::Withdraw, _) => Ok(t(S::Withdrawn, TextEffect::Unchanged, AuditAction::Withdraw, None)),
         (A::Edit, S::Approved) => Ok(t(
             S::Approved,
             TextEffect::EditRevision,
-            "edit_revision",
+            AuditAction::EditRevision,
             (!has_revision).then_some(true),
         )),
-        (A::Edit, _) => Ok(t(from, TextEffect::EditText, "edit", None)),
-        (A::Delete, S::Draft) => Ok(t(S::Draft, TextEffect::Remove, "delete", None)),
+        (A::Edit, _) => Ok(t(from, TextEffect::EditText, AuditAction::Edit, None)),
+        (A::Delete, S::Draft) => Ok(t(S::Draft, TextEffect::Remove, AuditAction::Delete, None)),
         (A::Delete, _) => illegal,
-        (A::Approve, S::Pending) => Ok(t(S::Approved, TextEffect::Unchanged, "approve", Some(false))),
+        (A::Approve, S::Pending) => Ok(t(S::Approved, TextEffect::Unchanged, AuditAction::Approve, Some(false))),
         (A::Approve, S::Approved) if has_revision => Ok(t(
             S::Approved,
             TextEffect::ApplyRevision,
-            "approve_revision",
+            AuditAction::ApproveRevision,
             Some(false),
         )),
         (A::Approve, _) => illegal,
-        (A::Reject, S::Pending) => Ok(t(S::Rejected, TextEffect::Unchanged, "reject", Some(false))),
-        (A::Reject, S::Approved) if has_revision => {
-            Ok(t(S::Approved, TextEffect::DropRevision, "reject_revision", Some(false)))
-        }
+        (A::Reject, S::Pending) => Ok(t(S::Rejected, TextEffect::Unchanged, AuditAction::Reject, Some(false))),
+        (A::Reject, S::Approved) if has_revision => Ok(t(
+            S::Approved,
+            TextEffect::DropRevision,
+            AuditAction::RejectRevision,
+            Some(false),
+        )),
         (A::Reject, _) => illegal,
-        (A::Unpublish, S::Approved) => Ok(t(S::Suspended, TextEffect::MergeRevision, "unpublish", Some(false))),
+        (A::Unpublish, S::Approved) => Ok(t(
+            S::Suspended,
+            TextEffect::MergeRevision,
+            AuditAction::Unpublish,
+            Some(false),
+        )),
         (A::Unpublish, _) => illegal,
     }
 }
@@ -218,7 +203,7 @@ mod tests {
 
     #[test]
     fn state_actions_follow_the_diagram_exactly() {
-        for from in S::ALL {
+        for &from in S::ALL {
             for action in [A::Submit, A::Withdraw, A::Approve, A::Reject, A::Unpublish] {
                 let expected = DIAGRAM
                     .iter()
@@ -235,7 +220,7 @@ mod tests {
         let t = decide(S::Approved, true, A::Approve).unwrap();
         assert_eq!(
             (t.to, t.text, t.audit_action),
-            (S::Approved, TextEffect::ApplyRevision, "approve_revision")
+            (S::Approved, TextEffect::ApplyRevision, AuditAction::ApproveRevision)
         );
         let t = decide(S::Approved, true, A::Reject).unwrap();
         assert_eq!((t.to, t.text), (S::Approved, TextEffect::DropRevision));
@@ -249,7 +234,7 @@ mod tests {
 
     #[test]
     fn only_drafts_are_deleted() {
-        for from in S::ALL {
+        for &from in S::ALL {
             assert_eq!(decide(from, false, A::Delete).is_ok(), from == S::Draft);
         }
     }

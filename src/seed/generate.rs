@@ -408,7 +408,7 @@ pub(super) fn person(rng: &mut Rng) -> String {
 /// A generated registrant.
 #[derive(Debug, Clone)]
 pub(super) struct DemoAccount {
-    pub(super) kind: &'static str,
+    pub(super) kind: Kind,
     pub(super) display_name: String,
     pub(super) legal_name: Option<String>,
     pub(super) name_kana: Option<String>,
@@ -560,7 +560,7 @@ pub(super) fn demo_account(i: usize) -> DemoAccount {
             _ => rng.weighted(&[25, 30, 15, 15, 10, 5]),
         };
         DemoAccount {
-            kind: "organization",
+            kind: Kind::Organization,
             legal_name: Some(org.name.clone()),
             display_name: org.name,
             name_kana: org.kana,
@@ -586,7 +586,7 @@ pub(super) fn demo_account(i: usize) -> DemoAccount {
             person(&mut rng)
         };
         DemoAccount {
-            kind: "individual",
+            kind: Kind::Individual,
             display_name,
             legal_name: None,
             name_kana: None,
@@ -802,7 +802,7 @@ pub(super) fn activity_text(rng: &mut Rng, owner: &Owner, serial: usize, prefect
         _ => None,
     };
 
-    let organizer_name = if owner.kind == "organization" && rng.percent(20) {
+    let organizer_name = if owner.kind == Kind::Organization && rng.percent(20) {
         let depts: &[&str] = match owner.industry.as_deref() {
             Some("S") => &GOVERNMENT_DEPTS,
             Some("O") => &SCHOOL_DEPTS,
@@ -833,7 +833,7 @@ pub(super) fn activity_text(rng: &mut Rng, owner: &Owner, serial: usize, prefect
     let title = truncate_chars(title, TITLE_MAX);
 
     let mut description = match rng.index(3) {
-        0 if owner.kind == "organization" => {
+        0 if owner.kind == Kind::Organization => {
             format!("{organizer_name}では、テレワーク月間に合わせて「{title}」を実施します。")
         }
         0 => format!("テレワーク月間に合わせて、個人で「{title}」を実施します。"),

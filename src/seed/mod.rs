@@ -10,10 +10,13 @@ use crate::db::accounts::NewAccount;
 use crate::db::activities::ActivityRow;
 use crate::db::campaigns::{self, CampaignRow};
 use crate::db::schema::{accounts, activities};
-use crate::db::{self, public, DbConn, Pool};
+use crate::db::{self, DbConn, Pool};
 use crate::domain::activity::{ActivityText, DESCRIPTION_MAX, TITLE_MAX};
+use crate::domain::codes::{Kind, Role};
 use crate::domain::reference::{EMPLOYEE_BANDS, PREFECTURES, PREFECTURE_POPULATION_K};
+use crate::domain::workflow::Status;
 use crate::error::{ApiError, ApiResult};
+use crate::service;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -51,8 +54,8 @@ pub fn seed_demo(pool: &Pool, n: usize) -> Result<String, String> {
     let started = Instant::now();
     let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
     let at = db::now();
-    let report =
-        db::transaction(&mut conn, move |conn| seed_in(conn, n, at)).map_err(|e| format!("seed-demo failed: {e}"))?;
+    let report = service::transaction(&mut conn, move |conn| seed_in(conn, n, at))
+        .map_err(|e| format!("seed-demo failed: {e}"))?;
     // One big transaction leaves a WAL as large as the data; fold it into the database now
     // rather than making the server's first writes do it.
     if let DbConn::Sqlite(c) = &mut *conn {
@@ -145,7 +148,7 @@ fn seed_in(conn: &mut DbConn, n: usize, at: NaiveDateTime) -> ApiResult<Seeded> 
     if !buf.is_empty() {
         insert_activities(conn, &buf)?;
     }
-    public::bump(conn)?;
+    crate::db::generation::bump(conn)?;
     Ok(Seeded::Rows {
         approved: approved_needed,
         pending: pending_needed,
@@ -165,9 +168,9 @@ fn pending_target(n: usize) -> usize {
 
 /// The demo campaign, created when absent: registration opened 30 days ago and closes in 60.
 fn demo_campaign(conn: &mut DbConn, at: NaiveDateTime) -> ApiResult<CampaignRow> {
-    match campaigns::by_slug(conn, DEMO_SLUG) {
-        Ok(c) => Ok(c),
-        Err(e) if e.code() == "not_found" => {
+    match campaigns::by_slug(conn, DEMO_SLUG)? {
+        Some(c) => Ok(c),
+        None => {
             let row = CampaignRow {
                 id: db::new_id(),
                 slug: DEMO_SLUG.to_owned(),
@@ -178,11 +181,11 @@ fn demo_campaign(conn: &mut DbConn, at: NaiveDateTime) -> ApiResult<CampaignRow>
                 registration_closes_at: at + Duration::days(60),
                 created_at: at - Duration::days(31),
                 updated_at: at - Duration::days(31),
+                version: 1,
             };
             campaigns::insert(conn, &row)?;
             Ok(row)
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -190,7 +193,7 @@ fn demo_campaign(conn: &mut DbConn, at: NaiveDateTime) -> ApiResult<CampaignRow>
 #[derive(Debug, Clone)]
 struct Owner {
     id: String,
-    kind: String,
+    kind: Kind,
     display_name: String,
     industry: Option<String>,
     prefecture: Option<String>,
@@ -230,10 +233,10 @@ fn demo_accounts(conn: &mut DbConn, m: usize, at: NaiveDateTime) -> ApiResult<(V
     for i in 0..m {
         let email = demo_email(i);
         if let Some((_, id, role, kind, display_name, industry, prefecture)) = existing.get(&email) {
-            if let (Some(kind), "registrant") = (kind, role.as_str()) {
+            if let (Some(kind), Some(Role::Registrant)) = (kind.as_deref().and_then(Kind::parse), Role::parse(role)) {
                 owners.push(Owner {
                     id: id.clone(),
-                    kind: kind.clone(),
+                    kind,
                     display_name: display_name.clone(),
                     industry: industry.clone(),
                     prefecture: prefecture.clone(),
@@ -245,7 +248,7 @@ fn demo_accounts(conn: &mut DbConn, m: usize, at: NaiveDateTime) -> ApiResult<(V
         let id = db::new_id();
         owners.push(Owner {
             id: id.clone(),
-            kind: a.kind.to_owned(),
+            kind: a.kind,
             display_name: a.display_name.clone(),
             industry: a.industry.map(str::to_owned),
             prefecture: a.prefecture.map(str::to_owned),
@@ -267,8 +270,8 @@ fn demo_accounts(conn: &mut DbConn, m: usize, at: NaiveDateTime) -> ApiResult<(V
             id,
             email,
             password_hash: &hash,
-            role: "registrant",
-            kind: Some(a.kind),
+            role: Role::Registrant.as_str(),
+            kind: Some(a.kind.as_str()),
             display_name: &a.display_name,
             legal_name: a.legal_name.as_deref(),
             name_kana: a.name_kana.as_deref(),
@@ -344,10 +347,10 @@ impl<'a> From<&'a ActivityRow> for ActivityValues<'a> {
             format: r.format.as_deref(),
             prefecture: r.prefecture.as_deref(),
             url: r.url.as_deref(),
-            owner_kind: &r.owner_kind,
+            owner_kind: r.owner_kind.as_str(),
             owner_industry: r.owner_industry.as_deref(),
             search_text: &r.search_text,
-            status: &r.status,
+            status: r.status.as_str(),
             version: r.version,
             pending_revision: r.pending_revision.as_deref(),
             queued_at: r.queued_at,
@@ -388,7 +391,7 @@ fn activity_row(
     };
     let created_at = submitted_at - minutes(rng, 1, 5 * 24 * 60);
     ActivityRow {
-        status: if approved { "approved" } else { "pending" }.to_owned(),
+        status: if approved { Status::Approved } else { Status::Pending },
         version: if approved { 3 } else { 2 },
         queued_at: (!approved).then_some(decided),
         submitted_at: Some(submitted_at),
@@ -398,7 +401,7 @@ fn activity_row(
         ..ActivityRow::draft(
             &owner.id,
             campaign_id,
-            &owner.kind,
+            owner.kind,
             owner.industry.clone(),
             text,
             created_at,
@@ -509,7 +512,7 @@ mod tests {
             *kinds.entry(a.kind).or_insert(0) += 1;
             assert!(!a.display_name.is_empty() && a.display_name.chars().count() <= 100);
             assert!(a.prefecture.is_some());
-            if a.kind == "organization" {
+            if a.kind == Kind::Organization {
                 industries.insert(a.industry.unwrap());
                 assert!(a.employee_band.is_some());
                 if let Some(k) = &a.name_kana {
@@ -522,7 +525,7 @@ mod tests {
                 assert!(a.industry.is_none() && a.employee_band.is_none());
             }
         }
-        let orgs = kinds["organization"];
+        let orgs = kinds[&Kind::Organization];
         assert!((1500..1700).contains(&orgs), "{orgs}");
         assert_eq!(industries.len(), 20, "{industries:?}");
     }

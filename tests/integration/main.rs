@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod foundation;
 mod fuzz;
+mod house;
 mod hygiene;
 mod plans;
 mod proc_util;

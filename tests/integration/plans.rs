@@ -11,6 +11,8 @@ use telework_registry::api::page::Cursor;
 use telework_registry::db::activities::{self, QueueFilter};
 use telework_registry::db::public::{self, PublicFilter};
 use telework_registry::db::{self, DbConn, DbTarget, PoolOptions};
+use telework_registry::domain::codes::{Kind, Role};
+use telework_registry::domain::workflow::Status;
 
 /// Records the SQL of every query a connection runs.
 fn record(conn: &mut DbConn) -> Arc<Mutex<Vec<String>>> {
@@ -190,8 +192,8 @@ fn load(conn: &mut DbConn, n: usize) {
             &owner,
             "o@example.jp",
             "x",
-            "registrant",
-            Some("organization"),
+            Role::Registrant,
+            Some(Kind::Organization),
             "o",
             &profile,
         ),
@@ -211,6 +213,7 @@ fn load(conn: &mut DbConn, n: usize) {
             registration_closes_at: now,
             created_at: now,
             updated_at: now,
+            version: 1,
         },
     )
     .unwrap();
@@ -252,14 +255,14 @@ fn load(conn: &mut DbConn, n: usize) {
             activities::insert(
                 conn,
                 &ActivityRow {
-                    status: status.into(),
+                    status: Status::parse(status).unwrap(),
                     queued_at: (status == "pending").then_some(at),
                     approved_at: (status == "approved").then_some(at),
-                    ..ActivityRow::draft(&owner, &campaign, "organization", None, text, at)
+                    ..ActivityRow::draft(&owner, &campaign, Kind::Organization, None, text, at)
                 },
             )?;
         }
-        Ok(())
+        Ok::<_, db::Error>(())
     })
     .unwrap();
     // As autovacuum would: merge GIN's pending entries and refresh statistics.

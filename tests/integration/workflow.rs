@@ -433,7 +433,7 @@ async fn submissions_outside_the_window_are_refused() {
     let d = app.draft(&owner, &campaign, "締切後の登録").await;
     let past = chrono::Utc::now() - chrono::Duration::hours(1);
     let r = app
-        .patch(&format!("/api/v1/admin/campaigns/{campaign}"), Some(&admin.token), json!({"registration_opens_at": (past - chrono::Duration::days(10)).to_rfc3339(), "registration_closes_at": past.to_rfc3339()}))
+        .patch(&format!("/api/v1/admin/campaigns/{campaign}"), Some(&admin.token), json!({"version": 1, "registration_opens_at": (past - chrono::Duration::days(10)).to_rfc3339(), "registration_closes_at": past.to_rfc3339()}))
         .await;
     assert_eq!(r.body["registration_open"], false);
     let r = app

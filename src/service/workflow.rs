@@ -2,13 +2,14 @@
 //! applies it, and the audit event (and the public generation, when public data changes)
 //! commit in the same transaction.
 
-use super::activities::{self, ActivityRow, WithSlug};
-use super::audit::AuditEvent;
-use super::{campaigns, now, public, Conn};
-use crate::auth::CurrentUser;
+use crate::db::activities::{self, ActivityRow, WithSlug};
+use crate::db::audit::AuditEvent;
+use crate::db::{self, campaigns, generation, now, Conn};
 use crate::domain::activity::{self as text_rules, TextInput};
+use crate::domain::actor::Actor;
+use crate::domain::codes::{AuditAction, ReasonCode};
 use crate::domain::workflow::{decide, Action, Status, TextEffect};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 
 /// One requested step.
 pub struct Step {
@@ -16,7 +17,7 @@ pub struct Step {
     /// The version the client saw.
     pub version: i64,
     /// Reason code and text, for reject and unpublish.
-    pub reason: Option<(String, String)>,
+    pub reason: Option<(ReasonCode, String)>,
     /// The edit, for `Action::Edit`.
     pub edit: Option<TextInput>,
 }
@@ -27,60 +28,77 @@ pub enum Outcome {
     Deleted,
 }
 
-/// A 409 that shows the activity as it is now; `to_view` renders it for the caller.
-fn conflict(
-    code: &'static str,
-    detail: String,
-    current: &WithSlug,
-    to_view: &dyn Fn(&WithSlug) -> serde_json::Value,
-) -> ApiError {
-    ApiError::conflict(code, detail).with_current(to_view(current))
+/// Why a step was not done.
+#[derive(Debug)]
+pub enum StepError {
+    /// A 409: the activity as it is now goes with it, for the caller to show in its view.
+    Conflict {
+        code: &'static str,
+        detail: String,
+        current: Box<WithSlug>,
+    },
+    /// Any other failure.
+    Failed(ApiError),
+    /// Another writer changed the row first (inside the transaction; becomes a `Conflict`).
+    Lost,
+}
+
+impl From<ApiError> for StepError {
+    fn from(e: ApiError) -> Self {
+        StepError::Failed(e)
+    }
+}
+
+impl From<db::Error> for StepError {
+    fn from(e: db::Error) -> Self {
+        StepError::Failed(e.into())
+    }
+}
+
+fn conflict(code: &'static str, detail: String, current: WithSlug) -> StepError {
+    StepError::Conflict {
+        code,
+        detail,
+        current: Box::new(current),
+    }
 }
 
 /// Performs `step` on the activity `current` (as read just before). Returns a 409
 /// `version_conflict` when the client's version is stale or another writer got there first,
 /// and `invalid_transition` when the diagram does not allow the step.
-pub fn perform(
-    conn: &mut Conn,
-    current: WithSlug,
-    actor: &CurrentUser,
-    step: Step,
-    to_view: &dyn Fn(&WithSlug) -> serde_json::Value,
-) -> ApiResult<Outcome> {
-    let (row, _) = &current;
+pub fn perform(conn: &mut Conn, current: WithSlug, actor: &Actor, step: Step) -> Result<Outcome, StepError> {
+    let row = &current.0;
     if row.version != step.version {
-        return Err(conflict(
-            "version_conflict",
-            format!(
-                "The activity is at version {}, not {}; reload it and try again.",
-                row.version, step.version
-            ),
-            &current,
-            to_view,
-        ));
+        let detail = format!(
+            "The activity is at version {}, not {}; reload it and try again.",
+            row.version, step.version
+        );
+        return Err(conflict("version_conflict", detail, current));
     }
-    let status = row.status();
-    let revision = row.revision();
-    let t = decide(status, revision.is_some(), step.action)
-        .map_err(|e| conflict("invalid_transition", format!("Cannot do that: {e}."), &current, to_view))?;
+    let status = row.status;
+    let revision = row.revision()?;
+    let t = match decide(status, revision.is_some(), step.action) {
+        Ok(t) => t,
+        Err(e) => return Err(conflict("invalid_transition", format!("Cannot do that: {e}."), current)),
+    };
     let at = now();
 
-    if t.audit_action == "submit" {
+    if t.audit_action == AuditAction::Submit {
         let campaign = campaigns::find(conn, &row.campaign_id)?;
         if !campaign.is_open_at(at) {
-            return Err(ApiError::unprocessable(
+            return Err(StepError::Failed(ApiError::unprocessable(
                 "registration_closed",
                 format!(
                     "Registration for campaign `{}` is open from {} to {} (UTC); submissions are refused outside that window.",
                     campaign.slug, campaign.registration_opens_at, campaign.registration_closes_at
                 ),
-            ));
+            )));
         }
     }
 
     // The row as the step leaves it; written whole, if nobody changed it meanwhile.
     let mut next = row.clone();
-    next.status = t.to.as_str().to_owned();
+    next.status = t.to;
     next.version = row.version + 1;
     next.updated_at = at;
     match t.queued {
@@ -127,10 +145,11 @@ pub fn perform(
             }
         }
         Action::Reject | Action::Unpublish => {
-            let (code, text) = step.reason.clone().unwrap_or_default();
+            if let Some((code, text)) = step.reason.clone() {
+                next.rejection_reason_code = Some(code.as_str().to_owned());
+                next.rejection_reason = Some(text);
+            }
             next.decided_at = Some(at);
-            next.rejection_reason_code = Some(code);
-            next.rejection_reason = Some(text);
         }
         _ => {}
     }
@@ -144,42 +163,39 @@ pub fn perform(
     let queued_at = row.queued_at;
     let remove = t.text == TextEffect::Remove;
     let (tx_id, actor, version) = (id.clone(), actor.clone(), step.version);
-    let written = super::transaction(conn, move |conn| {
+    let written = db::transaction(conn, move |conn| {
         let applied = if remove {
             activities::delete_if_current(conn, &tx_id, version)?
         } else {
             activities::replace_if_current(conn, &next, version, status)?
         };
         if !applied {
-            return Err(ApiError::conflict(
-                "version_conflict",
-                "Someone else changed this activity first; reload it.",
-            ));
+            return Err(StepError::Lost);
         }
         let mut event = AuditEvent::transition(&tx_id, &actor, &t);
         if let Some((code, text)) = &step.reason {
-            event = event.with_reason(code, text);
+            event = event.with_reason(*code, text);
         }
         if matches!(step.action, Action::Approve | Action::Reject) {
             event = event.waited(queued_at);
         }
         event.insert(conn)?;
         if touches_public {
-            public::bump(conn)?;
+            generation::bump(conn)?;
         }
         Ok((!remove).then_some(next))
     })
-    .map_err(|e| {
+    .map_err(|e| match e {
         // Lost a race: answer with the state that won.
-        match (e.code(), activities::find(conn, &id)) {
-            ("version_conflict", Ok(c)) => conflict(
+        StepError::Lost => match activities::find(conn, &id) {
+            Ok(won) => conflict(
                 "version_conflict",
                 "Someone else changed this activity first; reload it.".into(),
-                &c,
-                to_view,
+                won,
             ),
-            _ => e,
-        }
+            Err(e) => e.into(),
+        },
+        e => e,
     })?;
     Ok(match written {
         // The row as the update left it (its campaign, and so the slug, never changes).
@@ -190,5 +206,5 @@ pub fn perform(
 
 /// Whether a step changed public data (the caller then refreshes its cache view).
 pub fn row_is_public(row: &ActivityRow) -> bool {
-    row.status() == Status::Approved
+    row.status == Status::Approved
 }

@@ -1,0 +1,2 @@
+ALTER TABLE audit_events DROP COLUMN campaign_id;
+ALTER TABLE campaigns DROP COLUMN version;

@@ -1,0 +1,168 @@
+//! Closed sets of codes (roles, kinds, audit actions, reasons) as Rust enums, stored and
+//! sent as their snake_case text. Reading an unknown text is an error, never a default.
+
+/// A stored or sent code that is not one of its set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCode {
+    pub set: &'static str,
+    pub text: String,
+}
+
+impl std::fmt::Display for UnknownCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` is not a known {}", self.text, self.set)
+    }
+}
+
+impl std::error::Error for UnknownCode {}
+
+/// Declares an enum of codes with `ALL`, `as_str`, `parse`, `Display` and the conversions
+/// to and from `String` that the database rows use.
+macro_rules! codes {
+    ($(#[$doc:meta])* $name:ident, $set:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::domain::codes::UnknownCode;
+
+            fn try_from(text: String) -> Result<Self, Self::Error> {
+                Self::parse(&text).ok_or($crate::domain::codes::UnknownCode { set: $set, text })
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.as_str().to_owned()
+            }
+        }
+    };
+}
+pub(crate) use codes;
+
+codes!(
+    /// What an account may do.
+    Role, "role" {
+        Registrant = "registrant",
+        Moderator = "moderator",
+        Admin = "admin",
+    }
+);
+
+impl Role {
+    /// Moderators and admins work the queue.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Moderator | Role::Admin)
+    }
+}
+
+codes!(
+    /// What kind of registrant an account is.
+    Kind, "account kind" {
+        Organization = "organization",
+        Individual = "individual",
+    }
+);
+
+codes!(
+    /// What an audit event records.
+    AuditAction, "audit action" {
+        Create = "create",
+        Submit = "submit",
+        Withdraw = "withdraw",
+        Edit = "edit",
+        EditRevision = "edit_revision",
+        Delete = "delete",
+        Approve = "approve",
+        ApproveRevision = "approve_revision",
+        Reject = "reject",
+        RejectRevision = "reject_revision",
+        Unpublish = "unpublish",
+        AccountCreate = "account_create",
+        AccountRole = "account_role",
+        AccountDisable = "account_disable",
+        AccountEnable = "account_enable",
+        CampaignCreate = "campaign_create",
+        CampaignUpdate = "campaign_update",
+    }
+);
+
+impl AuditAction {
+    /// The moderator decisions, for statistics.
+    pub const DECISIONS: [AuditAction; 5] = [
+        AuditAction::Approve,
+        AuditAction::Reject,
+        AuditAction::Unpublish,
+        AuditAction::ApproveRevision,
+        AuditAction::RejectRevision,
+    ];
+}
+
+codes!(
+    /// Why a moderator rejected or unpublished an activity.
+    ReasonCode, "reason code" {
+        Incomplete = "incomplete",
+        OffTopic = "off_topic",
+        Duplicate = "duplicate",
+        Inappropriate = "inappropriate",
+        Other = "other",
+    }
+);
+
+impl ReasonCode {
+    /// The labels shown to people: (Japanese, English).
+    pub fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            ReasonCode::Incomplete => ("記載内容が不十分", "Incomplete information"),
+            ReasonCode::OffTopic => ("テレワークに関係しない内容", "Not about telework"),
+            ReasonCode::Duplicate => ("重複した登録", "Duplicate registration"),
+            ReasonCode::Inappropriate => ("公開に適さない内容", "Inappropriate for publication"),
+            ReasonCode::Other => ("その他", "Other"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_unknown_text_is_an_error() {
+        for r in Role::ALL {
+            assert_eq!(Role::try_from(String::from(*r)).unwrap(), *r);
+        }
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(a.as_str()), Some(*a));
+        }
+        let err = Kind::try_from("company".to_owned()).unwrap_err();
+        assert_eq!(err.to_string(), "`company` is not a known account kind");
+        assert_eq!(serde_json::to_string(&ReasonCode::OffTopic).unwrap(), "\"off_topic\"");
+    }
+}

@@ -1,0 +1,28 @@
+//! What the registry does, between the HTTP handlers and the tables: the workflow, accounts,
+//! campaigns and the public read model. Services speak in the application's errors
+//! ([`crate::error::ApiError`]) and domain types; they know nothing of requests and responses.
+
+pub mod accounts;
+pub mod campaigns;
+pub mod workflow;
+
+use crate::db::{self, Conn, DbConn, Pool};
+use crate::error::ApiResult;
+
+/// [`db::run`] for work that answers in the application's errors.
+pub async fn run<T, F>(pool: &Pool, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut Conn) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    db::run(pool, f).await
+}
+
+/// [`db::transaction`] for work that answers in the application's errors.
+pub fn transaction<T, F>(conn: &mut Conn, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+{
+    db::transaction(conn, f)
+}
