@@ -8,7 +8,6 @@
 
 use crate::db;
 use crate::error::ApiResult;
-use crate::service;
 use actix_web::web::Bytes;
 use std::collections::HashMap;
 use std::future::Future;
@@ -243,7 +242,8 @@ impl PublicCache {
                 "generation",
                 || self.fresh_generation(self.refresh),
                 || async {
-                    let gen = service::run(pool, |conn| Ok(db::generation::get(conn)?)).await?;
+                    let gen =
+                        db::run::<_, crate::error::ApiError, _>(pool, |conn| Ok(db::generation::get(conn)?)).await?;
                     *lock(&self.generation) = (gen, Some(Instant::now()));
                     Ok(gen)
                 },

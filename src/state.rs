@@ -6,6 +6,7 @@ use crate::auth::rate_limit::RateLimiter;
 use crate::config::Config;
 use crate::db::Pool;
 use crate::public_cache::PublicCache;
+use crate::service::queue::MedianWait;
 
 /// Shared application state, handed to handlers as `web::Data<AppState>`.
 #[derive(Debug)]
@@ -17,7 +18,7 @@ pub struct AppState {
     pub auth_limiter: RateLimiter,
     pub public: PublicCache,
     /// The median wait of recent decisions, recomputed at most every few seconds.
-    pub median_wait: std::sync::Mutex<Option<(std::time::Instant, Option<i64>)>>,
+    pub median_wait: MedianWait,
 }
 
 impl AppState {

@@ -3,9 +3,9 @@
 
 use crate::api::activity::{step_error, ActivityOut, ActivityPatch, NewActivity, QueueInfo, VersionBody};
 use crate::api::audit_view::AuditEventOut;
+use crate::api::caller::{CurrentUser, Registrant};
 use crate::api::extract::{parse_id, Json, Query};
 use crate::api::page::{self, Cursor, Page};
-use crate::auth::{CurrentUser, Registrant};
 use crate::db::activities::{self, ActivityRow, WithSlug};
 use crate::db::audit::{self, AuditEvent};
 use crate::db::{campaigns, now, DbConn};
@@ -26,29 +26,10 @@ pub fn owner_view(conn: &mut DbConn, state: &AppState, item: WithSlug) -> ApiRes
     if let Some((at, id)) = queued {
         out.queue = Some(QueueInfo {
             position: activities::queue_position(conn, at, &id)? + 1,
-            median_wait_seconds: median_wait(conn, state)?,
+            median_wait_seconds: state.median_wait.get(conn)?,
         });
     }
     Ok(out)
-}
-
-/// How long a process reuses its last median wait.
-const MEDIAN_TTL: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Median seconds from queue to decision over the latest 1,000 decisions, recomputed at most
-/// every ten seconds per process (it is shown to submitters, where that is fresh enough).
-pub fn median_wait(conn: &mut DbConn, state: &AppState) -> ApiResult<Option<i64>> {
-    let cached = *state.median_wait.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((at, value)) = cached {
-        if at.elapsed() < MEDIAN_TTL {
-            return Ok(value);
-        }
-    }
-    let mut waits = audit::recent_waits(conn, 1000)?;
-    waits.sort_unstable();
-    let value = (!waits.is_empty()).then(|| waits[waits.len() / 2]);
-    *state.median_wait.lock().unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), value));
-    Ok(value)
 }
 
 fn owner_json(item: WithSlug) -> serde_json::Value {

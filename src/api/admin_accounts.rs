@@ -1,9 +1,9 @@
 //! Admin: list accounts, create moderators and admins, change roles, disable and enable.
 
 use crate::api::account::AccountOut;
+use crate::api::caller::{Admin, Role};
 use crate::api::extract::{parse_id, Json, Query};
 use crate::api::page::{self, Cursor, Page};
-use crate::auth::{Admin, Role};
 use crate::db::accounts::{self, AccountChanges, ListFilter, NewAccount};
 use crate::db::audit::AuditEvent;
 use crate::db::{new_id, now, tokens};

@@ -1,9 +1,9 @@
 //! Admin: the global audit log.
 
 use crate::api::audit_view::AuditEventOut;
+use crate::api::caller::Admin;
 use crate::api::extract::{parse_id, Query};
 use crate::api::page::{self, Cursor, Page};
-use crate::auth::Admin;
 use crate::db::{audit, campaigns};
 use crate::domain::codes::AuditAction;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};

@@ -1,8 +1,8 @@
 //! Campaigns (Telework Month editions): public list, admin create and update.
 
+use crate::api::caller::Admin;
 use crate::api::extract::Json;
 use crate::api::page::Page;
-use crate::auth::Admin;
 use crate::db::campaigns::{self, CampaignRow};
 use crate::db::{new_id, now, utc};
 use crate::domain::text::{self, Lines};

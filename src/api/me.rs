@@ -1,8 +1,8 @@
 //! The signed-in account: read and edit its own profile, change its password.
 
 use crate::api::account::{AccountOut, MePatch};
+use crate::api::caller::CurrentUser;
 use crate::api::extract::Json;
-use crate::auth::CurrentUser;
 use crate::db::accounts::{self, AccountChanges};
 use crate::db::{self, tokens};
 use crate::domain::account as rules;

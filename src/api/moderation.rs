@@ -1,11 +1,10 @@
 //! The approval queue: pending submissions and revisions, the moderator's full view with
 //! the owner's contact data, decisions, the reason catalogue and queue statistics.
 
-use crate::api::activities::median_wait;
 use crate::api::activity::{step_error, ActivityOut, VersionBody};
+use crate::api::caller::Moderator;
 use crate::api::extract::{parse_id, Json, Query};
 use crate::api::page::{self, Cursor, Page};
-use crate::auth::Moderator;
 use crate::db::activities::{self, QueueFilter, WithSlug};
 use crate::db::{accounts, audit, campaigns, now, utc, DbConn};
 use crate::domain::activity::category_bit;
@@ -317,7 +316,7 @@ async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResul
     .await?;
     state.public.invalidate();
     // This process's median wait now misses a decision.
-    *state.median_wait.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    state.median_wait.forget();
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -458,7 +457,7 @@ pub async fn stats(state: State, _m: Moderator) -> ApiResult<HttpResponse> {
             queue_length,
             oldest_queued_at: oldest.map(utc),
             oldest_wait_seconds: oldest.map(|o| (at - o).num_seconds().max(0)),
-            median_wait_seconds: median_wait(conn, &st)?,
+            median_wait_seconds: st.median_wait.get(conn)?,
             decisions_per_day: days
                 .into_iter()
                 .rev()

@@ -2,10 +2,12 @@
 //! Responses carry an ETag derived from the data generation, so a matching `If-None-Match`
 //! is answered with 304 without running the query; bodies are cached per generation.
 
+use crate::api::atom;
 use crate::api::extract::{parse_id, Query};
 use crate::api::page::{self, Cursor};
+use crate::api::public_view::PublicActivity;
 use crate::db::public::{self, PublicFilter, PublicRow};
-use crate::db::{self, campaigns, utc};
+use crate::db::{self, campaigns};
 use crate::domain::activity::{category_bit, category_codes};
 use crate::domain::codes::Kind;
 use crate::domain::{reference, text};
@@ -16,59 +18,11 @@ use crate::state::State;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
-
-/// An approved activity as anyone may see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PublicActivity {
-    #[schema(format = Uuid)]
-    pub id: String,
-    /// The campaign's slug.
-    pub campaign: String,
-    pub categories: Vec<String>,
-    pub title: String,
-    pub description: String,
-    pub organizer_name: String,
-    pub kind: Kind,
-    /// JSIC division of an organization; `null` for individuals.
-    pub industry: Option<String>,
-    pub prefecture: Option<String>,
-    pub format: Option<String>,
-    pub starts_on: Option<NaiveDate>,
-    pub ends_on: Option<NaiveDate>,
-    pub url: Option<String>,
-    pub approved_at: Option<DateTime<Utc>>,
-}
-
-impl PublicActivity {
-    fn new((r, slug): (PublicRow, String)) -> Self {
-        Self {
-            industry: if r.owner_kind == Kind::Organization {
-                r.owner_industry
-            } else {
-                None
-            },
-            categories: category_codes(r.category_mask),
-            approved_at: r.approved_at.map(utc),
-            id: r.id,
-            campaign: slug,
-            title: r.title,
-            description: r.description,
-            organizer_name: r.organizer_name,
-            kind: r.owner_kind,
-            prefecture: r.prefecture,
-            format: r.format,
-            starts_on: r.starts_on,
-            ends_on: r.ends_on,
-            url: r.url,
-        }
-    }
-}
 
 /// A page of the public listing.
 #[derive(Debug, Serialize, ToSchema)]
@@ -507,7 +461,7 @@ pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> Ap
         })
         .await?;
         let items: Vec<PublicActivity> = rows.into_iter().take(50).map(PublicActivity::new).collect();
-        Ok(Bytes::from(crate::api::atom::render(&self_url, &items)))
+        Ok(Bytes::from(atom::render(&self_url, &items)))
     })
     .await
 }

@@ -1,0 +1,56 @@
+//! The public view of an activity: the only shape public endpoints, feeds and exports show.
+
+use crate::db::public::PublicRow;
+use crate::db::utc;
+use crate::domain::activity::category_codes;
+use crate::domain::codes::Kind;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An approved activity as anyone may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicActivity {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The campaign's slug.
+    pub campaign: String,
+    pub categories: Vec<String>,
+    pub title: String,
+    pub description: String,
+    pub organizer_name: String,
+    pub kind: Kind,
+    /// JSIC division of an organization; `null` for individuals.
+    pub industry: Option<String>,
+    pub prefecture: Option<String>,
+    pub format: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub url: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+impl PublicActivity {
+    pub fn new((r, slug): (PublicRow, String)) -> Self {
+        Self {
+            industry: if r.owner_kind == Kind::Organization {
+                r.owner_industry
+            } else {
+                None
+            },
+            categories: category_codes(r.category_mask),
+            approved_at: r.approved_at.map(utc),
+            id: r.id,
+            campaign: slug,
+            title: r.title,
+            description: r.description,
+            organizer_name: r.organizer_name,
+            kind: r.owner_kind,
+            prefecture: r.prefecture,
+            format: r.format,
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            url: r.url,
+        }
+    }
+}
