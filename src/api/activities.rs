@@ -50,6 +50,7 @@ fn load_own(conn: &mut DbConn, id: &str, owner: &str) -> ApiResult<WithSlug> {
 
 /// Create a draft activity.
 #[utoipa::path(
+    operation_id = "create_activity",
     tag = "activities",
     security(("bearer" = [])),
     request_body = NewActivity,
@@ -96,6 +97,7 @@ pub struct OwnListQuery {
 
 /// Own activities in any status, newest first.
 #[utoipa::path(
+    operation_id = "list_own_activities",
     tag = "activities",
     security(("bearer" = [])),
     params(OwnListQuery),
@@ -136,6 +138,7 @@ pub async fn list(state: State, user: Registrant, query: Query<OwnListQuery>) ->
 
 /// One of own activities, with its queue position while it waits.
 #[utoipa::path(
+    operation_id = "get_own_activity",
     tag = "activities",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
@@ -183,6 +186,7 @@ async fn owner_step(state: &State, user: CurrentUser, id: String, step: Step) ->
 /// pending one stays pending; an approved one gets a pending revision (the public text stays
 /// until a moderator approves it).
 #[utoipa::path(
+    operation_id = "edit_activity",
     tag = "activities",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
@@ -223,6 +227,7 @@ pub struct DeleteQuery {
 
 /// Delete a draft (only drafts can be deleted; withdraw anything else).
 #[utoipa::path(
+    operation_id = "delete_activity",
     tag = "activities",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid), DeleteQuery),
@@ -264,6 +269,7 @@ pub async fn remove(
 /// Submit for approval (from draft, rejected, suspended or withdrawn), while the campaign's
 /// registration is open.
 #[utoipa::path(
+    operation_id = "submit_activity",
     tag = "activities",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
@@ -295,6 +301,7 @@ pub async fn submit(
 
 /// Withdraw (from any status but withdrawn); an approved activity leaves the public listing.
 #[utoipa::path(
+    operation_id = "withdraw_activity",
     tag = "activities",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
@@ -334,6 +341,7 @@ pub struct PageQuery {
 
 /// The audit events of an activity, oldest first (owner or moderator).
 #[utoipa::path(
+    operation_id = "get_activity_history",
     tag = "activities",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid), PageQuery),

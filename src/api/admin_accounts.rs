@@ -38,6 +38,7 @@ pub struct AccountListQuery {
 
 /// Every account, newest first.
 #[utoipa::path(
+    operation_id = "admin_list_accounts",
     tag = "admin",
     security(("bearer" = [])),
     params(AccountListQuery),
@@ -136,6 +137,7 @@ fn staff_role(field: &str, raw: &str) -> Result<Role, FieldError> {
 
 /// Create a moderator or admin account.
 #[utoipa::path(
+    operation_id = "admin_create_account",
     tag = "admin",
     security(("bearer" = [])),
     request_body = NewStaff,
@@ -186,6 +188,7 @@ pub struct AccountAdminPatch {
 /// Change a staff account's role, or disable/enable any account. A change takes effect at
 /// once: the account's existing tokens stop working.
 #[utoipa::path(
+    operation_id = "admin_update_account",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid, description = "Account id")),

@@ -51,6 +51,7 @@ fn time(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<
 
 /// Audit events, newest first, filtered by actor, action, activity and time.
 #[utoipa::path(
+    operation_id = "admin_list_audit_events",
     tag = "admin",
     security(("bearer" = [])),
     params(AuditQuery),

@@ -120,6 +120,7 @@ fn token_pair(state: &State, account_id: &str, role: &Role, token_version: i64, 
 
 /// Register an organization or individual account; returns it with tokens.
 #[utoipa::path(
+    operation_id = "auth_register",
     tag = "auth",
     request_body = RegisterRequest,
     responses(
@@ -186,6 +187,7 @@ pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest
 
 /// Sign in. An unknown email and a wrong password get the same answer.
 #[utoipa::path(
+    operation_id = "auth_login",
     tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -242,6 +244,7 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
 /// Exchange a refresh token for new tokens. The old refresh token dies; presenting a dead
 /// one revokes every token of that sign-in.
 #[utoipa::path(
+    operation_id = "auth_refresh",
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -283,7 +286,8 @@ pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<Http
 }
 
 /// Sign out: revoke the refresh token (and its sign-in's other tokens).
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Revoked")))]
+#[utoipa::path(
+    operation_id = "auth_logout",tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Revoked")))]
 #[post("/auth/logout")]
 pub async fn logout(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let token = body.into_inner()?.refresh_token;

@@ -45,7 +45,8 @@ impl From<CampaignRow> for CampaignOut {
 }
 
 /// Every campaign, newest first.
-#[utoipa::path(tag = "campaigns", responses((status = 200, body = Page<CampaignOut>)))]
+#[utoipa::path(
+    operation_id = "list_campaigns",tag = "campaigns", responses((status = 200, body = Page<CampaignOut>)))]
 #[get("/campaigns")]
 pub async fn list(state: State) -> ApiResult<HttpResponse> {
     let rows = service::run(&state.pool, |conn| Ok(campaigns::all(conn)?)).await?;
@@ -130,6 +131,7 @@ fn validate(c: &mut CampaignRow) -> ApiResult<()> {
 
 /// Create a campaign.
 #[utoipa::path(
+    operation_id = "admin_create_campaign",
     tag = "admin",
     security(("bearer" = [])),
     request_body = NewCampaign,
@@ -162,6 +164,7 @@ pub async fn create(state: State, admin: Admin, body: Json<NewCampaign>) -> ApiR
 
 /// Update a campaign's title, dates or registration window.
 #[utoipa::path(
+    operation_id = "admin_update_campaign",
     tag = "admin",
     security(("bearer" = [])),
     params(("slug" = String, Path)),

@@ -15,7 +15,8 @@ pub struct Health {
 }
 
 /// Liveness: the process answers. Touches nothing else.
-#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(
+    operation_id = "get_health",tag = "health", responses((status = 200, body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
@@ -24,7 +25,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers a query within the pool timeout (else 503).
-#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(
+    operation_id = "get_readiness",tag = "health", responses((status = 200, body = Health)))]
 #[get("/readyz")]
 pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
     service::run(&state.pool, |conn| Ok(conn.batch_execute("SELECT 1")?)).await?;

@@ -15,7 +15,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 /// Own account and profile.
-#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, body = AccountOut)))]
+#[utoipa::path(
+    operation_id = "get_me",tag = "me", security(("bearer" = [])), responses((status = 200, body = AccountOut)))]
 #[get("/me")]
 pub async fn get_me(state: State, user: CurrentUser) -> ApiResult<HttpResponse> {
     let account = service::run(&state.pool, move |conn| Ok(accounts::find(conn, &user.id)?)).await?;
@@ -24,6 +25,7 @@ pub async fn get_me(state: State, user: CurrentUser) -> ApiResult<HttpResponse> 
 
 /// Edit own display name and profile. Organization-only fields are refused for individuals.
 #[utoipa::path(
+    operation_id = "update_me",
     tag = "me",
     security(("bearer" = [])),
     request_body = MePatch,
@@ -81,6 +83,7 @@ pub struct PasswordChange {
 /// Change the password. Every access and refresh token of the account stops working; sign
 /// in again.
 #[utoipa::path(
+    operation_id = "change_my_password",
     tag = "me",
     security(("bearer" = [])),
     request_body = PasswordChange,

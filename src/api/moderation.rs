@@ -110,6 +110,7 @@ pub struct QueueQuery {
 
 /// Pending activities and pending revisions, oldest first.
 #[utoipa::path(
+    operation_id = "moderation_list_queue",
     tag = "moderation",
     security(("bearer" = [])),
     params(QueueQuery),
@@ -213,6 +214,7 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
 
 /// Any activity, with its owner's contact data.
 #[utoipa::path(
+    operation_id = "moderation_get_activity",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
@@ -243,6 +245,7 @@ pub struct ReasonOut {
 
 /// The reason catalogue for `reject` and `unpublish`.
 #[utoipa::path(
+    operation_id = "moderation_list_reasons",
     tag = "moderation",
     security(("bearer" = [])),
     responses(
@@ -323,6 +326,7 @@ async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResul
 /// Approve a pending activity (it becomes public), or an approved activity's pending
 /// revision (it replaces the public text).
 #[utoipa::path(
+    operation_id = "moderation_approve_activity",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
@@ -354,6 +358,7 @@ pub async fn approve(
 /// Reject a pending activity, or an approved activity's pending revision (the public text
 /// stays); the owner sees the reason.
 #[utoipa::path(
+    operation_id = "moderation_reject_activity",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
@@ -385,6 +390,7 @@ pub async fn reject(
 
 /// Take an approved activity off the public listing (it becomes `suspended`).
 #[utoipa::path(
+    operation_id = "moderation_unpublish_activity",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
@@ -435,6 +441,7 @@ pub struct ModerationStats {
 
 /// Queue length, oldest wait and decisions per day (UTC) over the last 30 days.
 #[utoipa::path(
+    operation_id = "moderation_get_stats",
     tag = "moderation",
     security(("bearer" = [])),
     responses(

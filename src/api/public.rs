@@ -217,6 +217,7 @@ fn campaign_id(conn: &mut db::DbConn, slug: Option<&str>) -> ApiResult<Option<St
 
 /// Approved activities, newest approval first, with filters, search and `total`.
 #[utoipa::path(
+    operation_id = "public_list_activities",
     tag = "public",
     params(PublicQuery),
     responses(
@@ -327,6 +328,7 @@ fn slice_first_page(first: &FirstPage, limit: usize) -> Bytes {
 
 /// One approved activity (404 for anything not approved).
 #[utoipa::path(
+    operation_id = "public_get_activity",
     tag = "public",
     params(("id" = String, Path, format = Uuid)),
     responses(
@@ -370,6 +372,7 @@ pub struct PublicStats {
 
 /// Per campaign: approved totals by category, kind, prefecture and industry.
 #[utoipa::path(
+    operation_id = "public_get_stats",
     tag = "public",
     responses(
         (status = 200, body = PublicStats, headers(("ETag" = String), ("Cache-Control" = String))),
@@ -426,6 +429,7 @@ pub struct FeedQuery {
 /// Atom 1.0 feed of the 50 latest approved activities, optionally of one campaign or
 /// categories.
 #[utoipa::path(
+    operation_id = "public_get_feed",
     tag = "public",
     params(FeedQuery),
     responses(

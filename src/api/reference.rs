@@ -48,21 +48,24 @@ fn respond(req: &HttpRequest, name: &str, items: &[RefItem]) -> HttpResponse {
 }
 
 /// The three activity categories.
-#[utoipa::path(tag = "reference", responses((status = 200, body = Page<RefEntry>), (status = 304, description = "Not modified")))]
+#[utoipa::path(
+    operation_id = "list_categories",tag = "reference", responses((status = 200, body = Page<RefEntry>), (status = 304, description = "Not modified")))]
 #[get("/categories")]
 pub async fn categories(req: HttpRequest) -> HttpResponse {
     respond(&req, "categories", &CATEGORIES)
 }
 
 /// The 47 prefectures with their JIS X 0401 codes.
-#[utoipa::path(tag = "reference", responses((status = 200, body = Page<RefEntry>), (status = 304, description = "Not modified")))]
+#[utoipa::path(
+    operation_id = "list_prefectures",tag = "reference", responses((status = 200, body = Page<RefEntry>), (status = 304, description = "Not modified")))]
 #[get("/prefectures")]
 pub async fn prefectures(req: HttpRequest) -> HttpResponse {
     respond(&req, "prefectures", &PREFECTURES)
 }
 
 /// JSIC major industry divisions A–T.
-#[utoipa::path(tag = "reference", responses((status = 200, body = Page<RefEntry>), (status = 304, description = "Not modified")))]
+#[utoipa::path(
+    operation_id = "list_industries",tag = "reference", responses((status = 200, body = Page<RefEntry>), (status = 304, description = "Not modified")))]
 #[get("/industries")]
 pub async fn industries(req: HttpRequest) -> HttpResponse {
     respond(&req, "industries", &INDUSTRIES)

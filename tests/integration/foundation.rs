@@ -133,6 +133,24 @@ async fn served_spec_is_the_generated_one() {
 }
 
 /// `openapi/openapi.json` is committed; it must equal what the code generates.
+/// Generated clients name their functions after operationIds: each is unique and says
+/// what the operation does, not just a handler's name.
+#[test]
+fn operation_ids_are_unique_and_named_for_their_resource() {
+    let spec: serde_json::Value = serde_json::from_str(&telework_registry::openapi::spec_json()).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(seen.insert(id.to_owned()), "operationId {id} repeats ({method} {path})");
+            assert!(id.contains('_'), "operationId {id} ({method} {path}) names no resource");
+        }
+    }
+    assert!(seen.len() >= 38, "{}", seen.len());
+}
+
 /// Regenerate with `cargo run -- openapi > openapi/openapi.json`.
 #[test]
 fn committed_spec_matches_the_code() {
