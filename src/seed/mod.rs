@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 mod generate;
+mod words;
 use generate::*;
 
 /// The slug of the demo campaign.
