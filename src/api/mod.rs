@@ -15,6 +15,7 @@ pub mod extract;
 pub mod health;
 pub mod me;
 pub mod moderation;
+pub mod moderation_stats;
 pub mod page;
 pub mod public;
 pub mod public_view;
@@ -67,6 +68,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(moderation::approve)
             .service(moderation::reject)
             .service(moderation::unpublish)
-            .service(moderation::stats),
+            .service(moderation_stats::stats),
     );
 }

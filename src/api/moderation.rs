@@ -6,7 +6,7 @@ use crate::api::caller::Moderator;
 use crate::api::extract::{parse_id, Json, Query};
 use crate::api::page::{self, Cursor, Page};
 use crate::db::activities::{self, QueueFilter, WithSlug};
-use crate::db::{accounts, audit, campaigns, now, utc, DbConn};
+use crate::db::{accounts, campaigns, now, utc, DbConn};
 use crate::domain::activity::category_bit;
 use crate::domain::codes::{Kind, ReasonCode};
 use crate::domain::text::{self, Lines};
@@ -16,10 +16,9 @@ use crate::service;
 use crate::service::workflow::{self, Outcome, Step};
 use crate::state::State;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
 /// The owner of an activity, with private contact data (moderators only).
@@ -418,64 +417,4 @@ pub async fn unpublish(
         edit: None,
     };
     decide(&state, m, id, step).await
-}
-
-/// Decisions on one day.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DayDecisions {
-    pub date: NaiveDate,
-    /// Decisions by action (`approve`, `reject`, `unpublish`, `approve_revision`, `reject_revision`).
-    pub by_action: BTreeMap<String, i64>,
-    pub total: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ModerationStats {
-    pub queue_length: i64,
-    pub oldest_queued_at: Option<DateTime<Utc>>,
-    pub oldest_wait_seconds: Option<i64>,
-    pub median_wait_seconds: Option<i64>,
-    /// The last 30 days, newest first; days without decisions are left out.
-    pub decisions_per_day: Vec<DayDecisions>,
-}
-
-/// Queue length, oldest wait and decisions per day (UTC) over the last 30 days.
-#[utoipa::path(
-    operation_id = "moderation_get_stats",
-    tag = "moderation",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, body = ModerationStats),
-        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json")
-    )
-)]
-#[get("/moderation/stats")]
-pub async fn stats(state: State, _m: Moderator) -> ApiResult<HttpResponse> {
-    let st = state.clone();
-    let out = service::run(&state.pool, move |conn| {
-        let at = now();
-        let (queue_length, oldest) = activities::queue_summary(conn)?;
-        let decisions = audit::decisions_since(conn, at - chrono::Duration::days(30))?;
-        let mut days: BTreeMap<NaiveDate, BTreeMap<String, i64>> = BTreeMap::new();
-        for (action, t, _) in decisions {
-            *days.entry(t.date()).or_default().entry(action).or_default() += 1;
-        }
-        Ok(ModerationStats {
-            queue_length,
-            oldest_queued_at: oldest.map(utc),
-            oldest_wait_seconds: oldest.map(|o| (at - o).num_seconds().max(0)),
-            median_wait_seconds: st.median_wait.get(conn)?,
-            decisions_per_day: days
-                .into_iter()
-                .rev()
-                .map(|(date, by_action)| DayDecisions {
-                    date,
-                    total: by_action.values().sum(),
-                    by_action,
-                })
-                .collect(),
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(out))
 }
