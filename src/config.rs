@@ -60,6 +60,9 @@ impl PasswordCost {
 pub struct Config {
     pub database: DbTarget,
     pub bind_addr: SocketAddr,
+    /// Where clients reach the API (`PUBLIC_BASE_URL`), without a trailing slash; every link
+    /// the API writes starts from it, never from request headers.
+    pub public_base_url: String,
     pub app_env: AppEnv,
     pub jwt_secret: Secret,
     /// True when no secret was configured and one was generated for this process.
@@ -123,6 +126,10 @@ impl Config {
             .trim()
             .parse()
             .map_err(|_| err("BIND_ADDR", "must be HOST:PORT with an IP address, e.g. 127.0.0.1:8080"))?;
+        let public_base_url = match get("PUBLIC_BASE_URL") {
+            Some(raw) => base_url(&raw).map_err(|m| err("PUBLIC_BASE_URL", m))?,
+            None => format!("http://{bind_addr}"),
+        };
 
         let (jwt_secret, jwt_secret_ephemeral) = match get("JWT_SECRET") {
             Some(s) if s.len() >= MIN_JWT_SECRET_BYTES => (Secret::new(s), false),
@@ -156,6 +163,7 @@ impl Config {
         Ok(Self {
             database,
             bind_addr,
+            public_base_url,
             app_env,
             jwt_secret,
             jwt_secret_ephemeral,
@@ -192,6 +200,34 @@ fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
         variable,
         message: message.into(),
     }
+}
+
+/// An absolute http(s) URL without credentials, query or fragment, returned normalized and
+/// without a trailing slash, so that `{base}/api/v1/…` is a link.
+fn base_url(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let bad = |why: &str| {
+        Err(format!(
+            "must be an absolute http:// or https:// URL ({why}), got `{raw}`"
+        ))
+    };
+    let url = match url::Url::parse(raw) {
+        Ok(url) => url,
+        Err(e) => return bad(&e.to_string()),
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return bad("the scheme is not http or https");
+    }
+    if !url.has_host() {
+        return bad("it names no host");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return bad("it must not carry credentials");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return bad("it must not have a query or fragment");
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 fn number(
@@ -239,6 +275,7 @@ mod tests {
         assert_eq!(c.app_env, AppEnv::Development);
         assert_eq!(c.database, DbTarget::Sqlite("data/telework-registry.db".into()));
         assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_base_url, "http://127.0.0.1:8080");
         assert!(c.jwt_secret_ephemeral);
         assert!(c.jwt_secret.expose().len() >= MIN_JWT_SECRET_BYTES);
     }
@@ -266,6 +303,35 @@ mod tests {
             "AUTH_RATE_LIMIT_PER_MINUTE"
         );
         assert_eq!(config(&[("APP_ENV", "staging")]).unwrap_err().variable, "APP_ENV");
+    }
+
+    #[test]
+    fn public_base_url_is_absolute_http_without_trailing_slash() {
+        let base = |v: &str| config(&[("PUBLIC_BASE_URL", v)]).map(|c| c.public_base_url);
+        assert_eq!(
+            base("https://telework.example.jp/").unwrap(),
+            "https://telework.example.jp"
+        );
+        assert_eq!(
+            base("https://Telework.Example.jp/registry/").unwrap(),
+            "https://telework.example.jp/registry"
+        );
+        assert_eq!(
+            config(&[("BIND_ADDR", "[::1]:9000")]).unwrap().public_base_url,
+            "http://[::1]:9000"
+        );
+        for bad in [
+            "telework.example.jp",
+            "/api",
+            "ftp://telework.example.jp",
+            "https://",
+            "https://user:pw@telework.example.jp",
+            "https://telework.example.jp/?a=1",
+            "https://telework.example.jp/#x",
+        ] {
+            let e = base(bad).unwrap_err();
+            assert_eq!(e.variable, "PUBLIC_BASE_URL", "{bad}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod common;
 mod foundation;
 mod fuzz;
 mod hygiene;
+mod links;
 mod plans;
 mod proc_util;
 mod process;
