@@ -5,11 +5,16 @@ use crate::error::ApiError;
 use crate::openapi;
 use crate::state::State;
 use actix_cors::Cors;
-use actix_web::body::MessageBody;
+use actix_web::body::{BodySize, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Logger, Next};
+use actix_web::web::Bytes;
 use actix_web::{web, App, HttpMessage, ResponseError};
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -37,6 +42,7 @@ pub fn build(
         .default_service(web::to(api::fallback))
         .wrap(cors)
         .wrap(from_fn(request_context))
+        .wrap(from_fn(head_as_get))
         .wrap(Logger::new(r#"%{X-Request-Id}o %a "%r" %s %b %Dms"#).exclude("/healthz"))
 }
 
@@ -122,4 +128,35 @@ async fn request_context(
         );
     }
     Ok(res)
+}
+
+/// Answers HEAD on every route as GET, once for all routes (RFC 9110 §9.3.2): the request is
+/// routed as a GET and the answer keeps its status and headers but loses its body. (The
+/// Logger outside still records the request as HEAD.)
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, NoBody>>, actix_web::Error> {
+    if req.method() != Method::HEAD {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    req.head_mut().method = Method::GET;
+    let res = next.call(req).await?;
+    Ok(res.map_body(|_, body| NoBody(body.size())).map_into_right_body())
+}
+
+/// The body of a HEAD answer: none, but the size of the GET body it stands for, so the
+/// `Content-Length` is the one GET would send (HTTP/1 writes no body bytes for a HEAD).
+struct NoBody(BodySize);
+
+impl MessageBody for NoBody {
+    type Error = Infallible;
+
+    fn size(&self) -> BodySize {
+        self.0
+    }
+
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Bytes, Infallible>>> {
+        Poll::Ready(None)
+    }
 }

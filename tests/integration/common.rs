@@ -174,12 +174,29 @@ impl TestApp {
         }
     }
 
-    pub async fn send(&self, req: TestRequest) -> Resp {
+    /// Sends a request and reads the response, checking nothing (HEAD answers have no body).
+    pub async fn send_raw(&self, req: TestRequest) -> Resp {
         let res = (self.call)(req.to_request()).await;
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let raw = to_bytes(res.into_body()).await.unwrap_or_default();
         let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            raw,
+            body,
+        }
+    }
+
+    /// Sends a request; an error must be a problem+json and never a 500.
+    pub async fn send(&self, req: TestRequest) -> Resp {
+        let Resp {
+            status,
+            headers,
+            raw,
+            body,
+        } = self.send_raw(req).await;
         if status >= 400 {
             let ctype = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
             assert_eq!(

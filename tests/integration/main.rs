@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod foundation;
 mod fuzz;
+mod head;
 mod hygiene;
 mod links;
 mod plans;
