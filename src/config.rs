@@ -1,6 +1,7 @@
 //! Typed configuration from the environment. Every variable, with its default, is listed in
 //! `.env.example`; each error names the variable to fix.
 
+use crate::client_addr::TrustedProxies;
 use crate::db::{DbTarget, PoolOptions};
 use std::fmt;
 use std::net::SocketAddr;
@@ -73,6 +74,8 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub cors_allowed_origins: Vec<String>,
     pub auth_rate_limit_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
     pub pool: PoolOptions,
     pub workers: usize,
     /// How long a client may take to send a request's headers before it gets 408.
@@ -173,6 +176,10 @@ impl Config {
             refresh_token_ttl: Duration::from_secs(number(&get, "REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)? * 86_400),
             cors_allowed_origins,
             auth_rate_limit_per_minute: number(&get, "AUTH_RATE_LIMIT_PER_MINUTE", 10, 1, 1_000_000)? as u32,
+            trusted_proxies: get("TRUSTED_PROXIES")
+                .unwrap_or_default()
+                .parse()
+                .map_err(|m: String| err("TRUSTED_PROXIES", format!("{m}; list networks like 10.0.0.0/8,::1")))?,
             pool: PoolOptions {
                 max_size: number(&get, "DATABASE_POOL_SIZE", default_pool, 1, 512)? as u32,
                 timeout: Duration::from_millis(number(&get, "DATABASE_POOL_TIMEOUT_MS", 5_000, 50, 120_000)?),
@@ -303,6 +310,21 @@ mod tests {
             "AUTH_RATE_LIMIT_PER_MINUTE"
         );
         assert_eq!(config(&[("APP_ENV", "staging")]).unwrap_err().variable, "APP_ENV");
+        assert_eq!(
+            config(&[("TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")])
+                .unwrap_err()
+                .variable,
+            "TRUSTED_PROXIES"
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_default_to_none() {
+        let c = config(&[]).unwrap();
+        assert!(!c.trusted_proxies.trusts("127.0.0.1".parse().unwrap()));
+        let c = config(&[("TRUSTED_PROXIES", "127.0.0.1, 2001:db8::/32")]).unwrap();
+        assert!(c.trusted_proxies.trusts("127.0.0.1".parse().unwrap()));
+        assert!(c.trusted_proxies.trusts("2001:db8::1".parse().unwrap()));
     }
 
     #[test]

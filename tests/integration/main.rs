@@ -3,6 +3,7 @@
 mod accounts;
 mod authz;
 mod cli;
+mod client_addr;
 mod common;
 mod foundation;
 mod fuzz;
