@@ -191,27 +191,19 @@ impl TestApp {
 
     /// Sends a request; an error must be a problem+json and never a 500.
     pub async fn send(&self, req: TestRequest) -> Resp {
-        let Resp {
-            status,
-            headers,
-            raw,
-            body,
-        } = self.send_raw(req).await;
+        let r = self.send_raw(req).await;
+        let (status, body) = (r.status, &r.body);
         if status >= 400 {
-            let ctype = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+            let ctype = r.header("content-type").unwrap_or("");
             assert_eq!(
                 ctype, "application/problem+json",
-                "error {status} without problem+json: {raw:?}"
+                "error {status} without problem+json: {:?}",
+                r.raw
             );
             assert_eq!(body["status"], status, "problem status mismatch: {body}");
         }
         assert_ne!(status, 500, "server error: {body}");
-        Resp {
-            status,
-            headers,
-            raw,
-            body,
-        }
+        r
     }
 
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
