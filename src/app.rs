@@ -3,6 +3,7 @@
 use crate::api;
 use crate::error::ApiError;
 use crate::openapi;
+use crate::request_id;
 use crate::state::State;
 use actix_cors::Cors;
 use actix_web::body::{BodySize, EitherBody, MessageBody};
@@ -43,7 +44,9 @@ pub fn build(
         .wrap(cors)
         .wrap(from_fn(request_context))
         .wrap(from_fn(head_as_get))
-        .wrap(Logger::new(r#"%{X-Request-Id}o %a "%r" %s %b %Dms"#).exclude("/healthz"))
+        // The access line is written after the response, outside the request's scope, so it
+        // names the id itself, the way every other line ends.
+        .wrap(Logger::new(r#"%a "%r" %s %b %Dms request_id=%{X-Request-Id}o"#).exclude("/healthz"))
 }
 
 /// Origins allowed by `CORS_ALLOWED_ORIGINS`; none when it is empty.
@@ -80,25 +83,21 @@ fn refused_preflight(req: &ServiceRequest) -> bool {
     !allowed
 }
 
-/// The request id of this request: the client's `X-Request-Id` when it is sane, else new.
+/// The request id of this request: the client's `X-Request-Id` when it is safe (see
+/// [`request_id::accept`]), else new.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Gives every request an id (echoed in `X-Request-Id`) and every response the security
+/// Gives every request an id (echoed in `X-Request-Id`, and current while the request is
+/// served, so its log lines and 5xx problems carry it) and every response the security
 /// headers; `/docs/` gets a Content-Security-Policy that allows only its own assets.
 async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let id = request_id::accept(req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()));
     let is_docs = req.path().starts_with("/docs");
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut res = if refused_preflight(&req) {
@@ -106,7 +105,9 @@ async fn request_context(
         let problem = ApiError::forbidden("This origin is not allowed to call the API from a browser.");
         req.into_response(problem.error_response()).map_into_boxed_body()
     } else {
-        next.call(req).await?.map_into_boxed_body()
+        request_id::in_scope(id.as_str().into(), next.call(req))
+            .await?
+            .map_into_boxed_body()
     };
     let headers = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&id) {

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod openapi;
 pub mod public_cache;
+pub mod request_id;
 pub mod seed;
 pub mod server;
 pub mod state;

@@ -259,17 +259,18 @@ pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
 }
 
 /// Runs `f` with a pooled connection on actix's blocking thread pool, so diesel never blocks
-/// an async worker. Pool exhaustion or an unreachable database becomes a 503 problem.
+/// an async worker, with the caller's request id (for its log lines). Pool exhaustion or an
+/// unreachable database becomes a 503 problem.
 pub async fn run<T, F>(pool: &Pool, f: F) -> ApiResult<T>
 where
     F: FnOnce(&mut Conn) -> ApiResult<T> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::web::block(move || {
+    actix_web::web::block(crate::request_id::carry(move || {
         let mut conn = pool.get()?;
         f(&mut conn)
-    })
+    }))
     .await?
 }
 

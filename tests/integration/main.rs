@@ -14,4 +14,5 @@ mod plans;
 mod proc_util;
 mod process;
 mod public;
+mod request_id;
 mod workflow;
