@@ -124,6 +124,14 @@ impl Config {
         };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         let database = DbTarget::parse(&database_url).map_err(|m| err("DATABASE_URL", m))?;
+        if let DbTarget::Sqlite(path) = &database {
+            if sqlite_in_memory(path) {
+                return Err(err(
+                    "DATABASE_URL",
+                    format!("`{database_url}` is an in-memory SQLite database, which SQLite gives each pooled connection separately (empty, without the migrated tables); use a file instead, e.g. `sqlite://data/telework-registry.db`, or for a throwaway database a file in a temporary folder (`sqlite:///tmp/telework-registry/test.db`)"),
+                ));
+            }
+        }
         let bind_addr = get("BIND_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .trim()
@@ -207,6 +215,19 @@ fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
         variable,
         message: message.into(),
     }
+}
+
+/// Whether SQLite opens `path` as an in-memory database: `:memory:`, or a `file:` URI naming
+/// `:memory:` or with `mode=memory`.
+fn sqlite_in_memory(path: &str) -> bool {
+    if path == ":memory:" {
+        return true;
+    }
+    let Some(uri) = path.strip_prefix("file:") else {
+        return false;
+    };
+    let (name, query) = uri.split_once('?').unwrap_or((uri, ""));
+    name == ":memory:" || query.split('&').any(|p| p.eq_ignore_ascii_case("mode=memory"))
 }
 
 /// An absolute http(s) URL without credentials, query or fragment, returned normalized and
@@ -316,6 +337,23 @@ mod tests {
                 .variable,
             "TRUSTED_PROXIES"
         );
+    }
+
+    #[test]
+    fn in_memory_sqlite_is_refused() {
+        for url in [
+            "sqlite://:memory:",
+            ":memory:",
+            "sqlite:file::memory:",
+            "file:x.db?cache=shared&mode=memory",
+        ] {
+            let e = config(&[("DATABASE_URL", url)]).unwrap_err();
+            assert_eq!(e.variable, "DATABASE_URL", "{url}");
+            assert!(e.message.contains("file"), "{}", e.message);
+        }
+        for url in ["sqlite://data/x.db", "sqlite://file:x.db?cache=shared", "memory.db"] {
+            assert!(config(&[("DATABASE_URL", url)]).is_ok(), "{url}");
+        }
     }
 
     #[test]
