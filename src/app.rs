@@ -3,14 +3,19 @@
 use crate::api;
 use crate::error::ApiError;
 use crate::openapi;
+use crate::request_id;
 use crate::state::State;
 use actix_cors::Cors;
-use actix_web::body::MessageBody;
+use actix_web::body::{BodySize, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Logger, Next};
-use actix_web::{web, App, HttpMessage, HttpRequest, ResponseError};
-use std::sync::OnceLock;
+use actix_web::web::Bytes;
+use actix_web::{web, App, HttpMessage, ResponseError};
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -35,10 +40,13 @@ pub fn build(
                 .url("/openapi.json", openapi::spec().clone())
                 .config(utoipa_swagger_ui::Config::default().validator_url("none")),
         )
-        .default_service(web::to(fallback))
+        .default_service(web::to(crate::fallback::fallback))
         .wrap(cors)
         .wrap(from_fn(request_context))
-        .wrap(Logger::new(r#"%{X-Request-Id}o %a "%r" %s %b %Dms"#).exclude("/healthz"))
+        .wrap(from_fn(head_as_get))
+        // The access line is written after the response, outside the request's scope, so it
+        // names the id itself, the way every other line ends.
+        .wrap(Logger::new(r#"%a "%r" %s %b %Dms request_id=%{X-Request-Id}o"#).exclude("/healthz"))
 }
 
 /// Origins allowed by `CORS_ALLOWED_ORIGINS`; none when it is empty.
@@ -75,25 +83,21 @@ fn refused_preflight(req: &ServiceRequest) -> bool {
     !allowed
 }
 
-/// The request id of this request: the client's `X-Request-Id` when it is sane, else new.
+/// The request id of this request: the client's `X-Request-Id` when it is safe (see
+/// [`request_id::accept`]), else new.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Gives every request an id (echoed in `X-Request-Id`) and every response the security
+/// Gives every request an id (echoed in `X-Request-Id`, and current while the request is
+/// served, so its log lines and 5xx problems carry it) and every response the security
 /// headers; `/docs/` gets a Content-Security-Policy that allows only its own assets.
 async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let id = request_id::accept(req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()));
     let is_docs = req.path().starts_with("/docs");
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut res = if refused_preflight(&req) {
@@ -101,7 +105,9 @@ async fn request_context(
         let problem = ApiError::forbidden("This origin is not allowed to call the API from a browser.");
         req.into_response(problem.error_response()).map_into_boxed_body()
     } else {
-        next.call(req).await?.map_into_boxed_body()
+        request_id::in_scope(id.as_str().into(), next.call(req))
+            .await?
+            .map_into_boxed_body()
     };
     let headers = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -125,57 +131,33 @@ async fn request_context(
     Ok(res)
 }
 
-/// Answers requests no route took: 405 with `Allow` when the path exists under another
-/// method, else 404 — both as problems.
-pub async fn fallback(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    let allowed = allowed_methods(req.path());
-    Err(if allowed.is_empty() {
-        ApiError::not_found(format!("There is no resource at {}.", req.path()))
-    } else {
-        ApiError::method_not_allowed(&allowed.join(", "))
-    })
+/// The body of a HEAD answer: none, but the size of the GET body it stands for, so the
+/// `Content-Length` is the one GET would send (HTTP/1 writes no body bytes for a HEAD).
+struct NoBody(BodySize);
+
+impl MessageBody for NoBody {
+    type Error = Infallible;
+
+    fn size(&self) -> BodySize {
+        self.0
+    }
+
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Bytes, Infallible>>> {
+        Poll::Ready(None)
+    }
 }
 
-/// The methods the spec lists for the path template that matches `path`.
-fn allowed_methods(path: &str) -> Vec<&'static str> {
-    static TABLE: OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        openapi::spec()
-            .paths
-            .paths
-            .iter()
-            .map(|(template, item)| {
-                let segments = template.trim_matches('/').split('/').map(str::to_owned).collect();
-                let mut methods = Vec::new();
-                if item.get.is_some() {
-                    methods.extend(["GET", "HEAD"]);
-                }
-                if item.post.is_some() {
-                    methods.push("POST");
-                }
-                if item.put.is_some() {
-                    methods.push("PUT");
-                }
-                if item.patch.is_some() {
-                    methods.push("PATCH");
-                }
-                if item.delete.is_some() {
-                    methods.push("DELETE");
-                }
-                (segments, methods)
-            })
-            .collect()
-    });
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    table
-        .iter()
-        .filter(|(segments, _)| {
-            segments.len() == parts.len()
-                && segments
-                    .iter()
-                    .zip(&parts)
-                    .all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p)
-        })
-        .flat_map(|(_, methods)| methods.iter().copied())
-        .collect()
+/// Answers HEAD on every route as GET, once for all routes (RFC 9110 §9.3.2): the request is
+/// routed as a GET and the answer keeps its status and headers but loses its body. (The
+/// Logger outside still records the request as HEAD.)
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, NoBody>>, actix_web::Error> {
+    if req.method() != Method::HEAD {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    req.head_mut().method = Method::GET;
+    let res = next.call(req).await?;
+    Ok(res.map_body(|_, body| NoBody(body.size())).map_into_right_body())
 }

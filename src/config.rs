@@ -1,6 +1,7 @@
 //! Typed configuration from the environment. Every variable, with its default, is listed in
 //! `.env.example`; each error names the variable to fix.
 
+use crate::client_addr::TrustedProxies;
 use crate::db::{DbTarget, PoolOptions};
 use std::fmt;
 use std::net::SocketAddr;
@@ -60,6 +61,9 @@ impl PasswordCost {
 pub struct Config {
     pub database: DbTarget,
     pub bind_addr: SocketAddr,
+    /// Where clients reach the API (`PUBLIC_BASE_URL`), without a trailing slash; every link
+    /// the API writes starts from it, never from request headers.
+    pub public_base_url: String,
     pub app_env: AppEnv,
     pub jwt_secret: Secret,
     /// True when no secret was configured and one was generated for this process.
@@ -70,6 +74,8 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub cors_allowed_origins: Vec<String>,
     pub auth_rate_limit_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
     pub pool: PoolOptions,
     pub workers: usize,
     /// How long a client may take to send a request's headers before it gets 408.
@@ -118,11 +124,23 @@ impl Config {
         };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         let database = DbTarget::parse(&database_url).map_err(|m| err("DATABASE_URL", m))?;
+        if let DbTarget::Sqlite(path) = &database {
+            if sqlite_in_memory(path) {
+                return Err(err(
+                    "DATABASE_URL",
+                    format!("`{database_url}` is an in-memory SQLite database, which SQLite gives each pooled connection separately (empty, without the migrated tables); use a file instead, e.g. `sqlite://data/telework-registry.db`, or for a throwaway database a file in a temporary folder (`sqlite:///tmp/telework-registry/test.db`)"),
+                ));
+            }
+        }
         let bind_addr = get("BIND_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .trim()
             .parse()
             .map_err(|_| err("BIND_ADDR", "must be HOST:PORT with an IP address, e.g. 127.0.0.1:8080"))?;
+        let public_base_url = match get("PUBLIC_BASE_URL") {
+            Some(raw) => base_url(&raw).map_err(|m| err("PUBLIC_BASE_URL", m))?,
+            None => format!("http://{bind_addr}"),
+        };
 
         let (jwt_secret, jwt_secret_ephemeral) = match get("JWT_SECRET") {
             Some(s) if s.len() >= MIN_JWT_SECRET_BYTES => (Secret::new(s), false),
@@ -156,6 +174,7 @@ impl Config {
         Ok(Self {
             database,
             bind_addr,
+            public_base_url,
             app_env,
             jwt_secret,
             jwt_secret_ephemeral,
@@ -165,6 +184,10 @@ impl Config {
             refresh_token_ttl: Duration::from_secs(number(&get, "REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)? * 86_400),
             cors_allowed_origins,
             auth_rate_limit_per_minute: number(&get, "AUTH_RATE_LIMIT_PER_MINUTE", 10, 1, 1_000_000)? as u32,
+            trusted_proxies: get("TRUSTED_PROXIES")
+                .unwrap_or_default()
+                .parse()
+                .map_err(|m: String| err("TRUSTED_PROXIES", format!("{m}; list networks like 10.0.0.0/8,::1")))?,
             pool: PoolOptions {
                 max_size: number(&get, "DATABASE_POOL_SIZE", default_pool, 1, 512)? as u32,
                 timeout: Duration::from_millis(number(&get, "DATABASE_POOL_TIMEOUT_MS", 5_000, 50, 120_000)?),
@@ -192,6 +215,47 @@ fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
         variable,
         message: message.into(),
     }
+}
+
+/// Whether SQLite opens `path` as an in-memory database: `:memory:`, or a `file:` URI naming
+/// `:memory:` or with `mode=memory`.
+fn sqlite_in_memory(path: &str) -> bool {
+    if path == ":memory:" {
+        return true;
+    }
+    let Some(uri) = path.strip_prefix("file:") else {
+        return false;
+    };
+    let (name, query) = uri.split_once('?').unwrap_or((uri, ""));
+    name == ":memory:" || query.split('&').any(|p| p.eq_ignore_ascii_case("mode=memory"))
+}
+
+/// An absolute http(s) URL without credentials, query or fragment, returned normalized and
+/// without a trailing slash, so that `{base}/api/v1/…` is a link.
+fn base_url(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let bad = |why: &str| {
+        Err(format!(
+            "must be an absolute http:// or https:// URL ({why}), got `{raw}`"
+        ))
+    };
+    let url = match url::Url::parse(raw) {
+        Ok(url) => url,
+        Err(e) => return bad(&e.to_string()),
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return bad("the scheme is not http or https");
+    }
+    if !url.has_host() {
+        return bad("it names no host");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return bad("it must not carry credentials");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return bad("it must not have a query or fragment");
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 fn number(
@@ -239,6 +303,7 @@ mod tests {
         assert_eq!(c.app_env, AppEnv::Development);
         assert_eq!(c.database, DbTarget::Sqlite("data/telework-registry.db".into()));
         assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_base_url, "http://127.0.0.1:8080");
         assert!(c.jwt_secret_ephemeral);
         assert!(c.jwt_secret.expose().len() >= MIN_JWT_SECRET_BYTES);
     }
@@ -266,6 +331,67 @@ mod tests {
             "AUTH_RATE_LIMIT_PER_MINUTE"
         );
         assert_eq!(config(&[("APP_ENV", "staging")]).unwrap_err().variable, "APP_ENV");
+        assert_eq!(
+            config(&[("TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")])
+                .unwrap_err()
+                .variable,
+            "TRUSTED_PROXIES"
+        );
+    }
+
+    #[test]
+    fn in_memory_sqlite_is_refused() {
+        for url in [
+            "sqlite://:memory:",
+            ":memory:",
+            "sqlite:file::memory:",
+            "file:x.db?cache=shared&mode=memory",
+        ] {
+            let e = config(&[("DATABASE_URL", url)]).unwrap_err();
+            assert_eq!(e.variable, "DATABASE_URL", "{url}");
+            assert!(e.message.contains("file"), "{}", e.message);
+        }
+        for url in ["sqlite://data/x.db", "sqlite://file:x.db?cache=shared", "memory.db"] {
+            assert!(config(&[("DATABASE_URL", url)]).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_default_to_none() {
+        let c = config(&[]).unwrap();
+        assert!(!c.trusted_proxies.trusts("127.0.0.1".parse().unwrap()));
+        let c = config(&[("TRUSTED_PROXIES", "127.0.0.1, 2001:db8::/32")]).unwrap();
+        assert!(c.trusted_proxies.trusts("127.0.0.1".parse().unwrap()));
+        assert!(c.trusted_proxies.trusts("2001:db8::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn public_base_url_is_absolute_http_without_trailing_slash() {
+        let base = |v: &str| config(&[("PUBLIC_BASE_URL", v)]).map(|c| c.public_base_url);
+        assert_eq!(
+            base("https://telework.example.jp/").unwrap(),
+            "https://telework.example.jp"
+        );
+        assert_eq!(
+            base("https://Telework.Example.jp/registry/").unwrap(),
+            "https://telework.example.jp/registry"
+        );
+        assert_eq!(
+            config(&[("BIND_ADDR", "[::1]:9000")]).unwrap().public_base_url,
+            "http://[::1]:9000"
+        );
+        for bad in [
+            "telework.example.jp",
+            "/api",
+            "ftp://telework.example.jp",
+            "https://",
+            "https://user:pw@telework.example.jp",
+            "https://telework.example.jp/?a=1",
+            "https://telework.example.jp/#x",
+        ] {
+            let e = base(bad).unwrap_err();
+            assert_eq!(e.variable, "PUBLIC_BASE_URL", "{bad}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! Every failure, including actix's own extractor errors, unknown routes and database faults,
 //! becomes an [`ApiError`] with a stable snake_case `code`. A 5xx logs its cause and sends a
-//! generic body.
+//! generic body that names the request (`instance`).
 
 use crate::db;
 use actix_web::http::header::{HeaderName, HeaderValue, ALLOW, RETRY_AFTER};
@@ -38,6 +38,9 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub current: Option<Value>,
+    /// For server errors: `urn:request:{id}` with the response's `X-Request-Id`; quote it in reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 /// An error answered as a problem+json response (boxed, so `Result`s stay small).
@@ -217,6 +220,13 @@ impl ApiError {
             code: self.0.code.to_owned(),
             errors: self.0.errors.clone(),
             current: self.0.current.clone(),
+            instance: self
+                .0
+                .status
+                .is_server_error()
+                .then(crate::request_id::current)
+                .flatten()
+                .map(|id| format!("urn:request:{id}")),
         }
     }
 }
@@ -340,6 +350,20 @@ mod tests {
                 "detail": "Something went wrong on our side; it has been logged.",
                 "code": "internal_error"
             })
+        );
+    }
+
+    #[actix_web::test]
+    async fn server_errors_name_their_request() {
+        use crate::request_id::in_scope;
+        let (_, _, body) = in_scope("req-7".into(), body_of(ApiError::internal("cause"))).await;
+        assert_eq!(body["instance"], "urn:request:req-7");
+        let (_, _, body) = in_scope("req-7".into(), body_of(ApiError::unavailable("pool"))).await;
+        assert_eq!(body["instance"], "urn:request:req-7");
+        let (_, _, body) = in_scope("req-7".into(), body_of(ApiError::not_found("x"))).await;
+        assert!(
+            body.get("instance").is_none(),
+            "a 4xx is about the request itself: {body}"
         );
     }
 

@@ -10,7 +10,9 @@ use telework_registry::{openapi, seed, server};
 fn main() -> ExitCode {
     server::tune_allocator();
     let _ = dotenvy::dotenv();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format(log_line)
+        .init();
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
         print!("{}", openapi::spec_json());
@@ -39,6 +41,18 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
+    }
+}
+
+/// env_logger's own layout, plus ` request_id=<id>` on lines written while serving a request.
+fn log_line(buf: &mut env_logger::fmt::Formatter, record: &log::Record) -> std::io::Result<()> {
+    use std::io::Write;
+    let level = buf.default_level_style(record.level());
+    let (ts, target, args) = (buf.timestamp(), record.target(), record.args());
+    write!(buf, "[{ts} {level}{:<5}{level:#} {target}] {args}", record.level())?;
+    match telework_registry::request_id::current() {
+        Some(id) => writeln!(buf, " request_id={id}"),
+        None => writeln!(buf),
     }
 }
 

@@ -104,8 +104,15 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+/// Counts an attempt for the client address: the TCP peer, or behind `TRUSTED_PROXIES` the
+/// client their `X-Forwarded-For` names (see [`crate::client_addr`]).
 fn rate_limit(state: &State, req: &HttpRequest) -> ApiResult<()> {
-    let addr = req.peer_addr().map(|a| a.ip());
+    let forwarded = req.headers().get_all("x-forwarded-for");
+    // A value that is not visible ASCII reads as "", which is malformed like any non-address.
+    let forwarded: Vec<&str> = forwarded.map(|v| v.to_str().unwrap_or("")).collect();
+    let addr = req
+        .peer_addr()
+        .map(|peer| state.config.trusted_proxies.client(peer.ip(), forwarded));
     state.auth_limiter.check(addr).map_err(ApiError::rate_limited)
 }
 

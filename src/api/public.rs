@@ -440,6 +440,7 @@ pub struct FeedQuery {
 #[get("/public/feed.atom")]
 pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> ApiResult<HttpResponse> {
     let q = query.into_inner()?;
+    let self_url = feed_url(&state.config.public_base_url, q.campaign.as_deref(), &q.category);
     let listing = validate(PublicQuery {
         campaign: q.campaign,
         category: q.category,
@@ -451,12 +452,6 @@ pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> Ap
         cursor: None,
     })?;
     let pool = state.pool.clone();
-    let self_url = format!(
-        "{}://{}{}",
-        req.connection_info().scheme(),
-        req.connection_info().host(),
-        req.uri()
-    );
     cached(&state, &req, "application/atom+xml; charset=utf-8", |_| async move {
         let rows = service::run(&pool, move |conn| {
             let mut filter = listing.filter;
@@ -468,6 +463,19 @@ pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> Ap
         Ok(Bytes::from(atom::render(&self_url, &items)))
     })
     .await
+}
+
+/// The feed's own URL (its `<id>` and `rel="self"`): the configured base, the route and the
+/// validated filters. Nothing of it comes from the request's host, scheme or target form.
+fn feed_url(base: &str, campaign: Option<&str>, categories: &[String]) -> String {
+    let filters: Vec<(&str, &str)> = campaign
+        .map(|c| ("campaign", c))
+        .into_iter()
+        .chain(categories.iter().map(|c| ("category", c.as_str())))
+        .collect();
+    let query = serde_html_form::to_string(&filters).unwrap_or_default();
+    let sep = if query.is_empty() { "" } else { "?" };
+    format!("{base}/api/v1/public/feed.atom{sep}{query}")
 }
 
 #[cfg(test)]
@@ -488,6 +496,19 @@ mod tests {
 
     fn parsed(b: Bytes) -> serde_json::Value {
         serde_json::from_slice(&b).unwrap()
+    }
+
+    #[test]
+    fn feed_urls_start_from_the_base_and_encode_filters() {
+        let base = "https://telework.example.jp";
+        assert_eq!(
+            feed_url(base, None, &[]),
+            "https://telework.example.jp/api/v1/public/feed.atom"
+        );
+        assert_eq!(
+            feed_url(base, Some("2026 秋"), &["try_practice".into(), "a&b".into()]),
+            "https://telework.example.jp/api/v1/public/feed.atom?campaign=2026+%E7%A7%8B&category=try_practice&category=a%26b"
+        );
     }
 
     #[test]

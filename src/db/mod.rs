@@ -260,8 +260,8 @@ pub fn migrate(conn: &mut DbConn) -> std::result::Result<usize, String> {
 }
 
 /// Runs `f` with a pooled connection on the runtime's blocking threads, so diesel never
-/// blocks an async worker. Pool exhaustion or an unreachable database is
-/// [`Error::Unavailable`].
+/// blocks an async worker, with the caller's request id (for its log lines). Pool
+/// exhaustion or an unreachable database is [`Error::Unavailable`].
 pub async fn run<T, E, F>(pool: &Pool, f: F) -> std::result::Result<T, E>
 where
     F: FnOnce(&mut Conn) -> std::result::Result<T, E> + Send + 'static,
@@ -269,10 +269,10 @@ where
     E: From<Error> + Send + 'static,
 {
     let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(crate::request_id::carry(move || {
         let mut conn = pool.get().map_err(Error::from)?;
         f(&mut conn)
-    })
+    }))
     .await
     .unwrap_or_else(|e| Err(Error::Other(format!("blocking task: {e}")).into()))
 }

@@ -115,3 +115,48 @@ fn migrate_is_idempotent() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
 }
+
+/// An in-memory SQLite database would be a different, empty database on every pooled
+/// connection (and the write thread's), so start-up refuses it and says what to use instead.
+#[test]
+fn in_memory_sqlite_is_refused_at_start_up() {
+    let port = crate::proc_util::free_port().to_string();
+    let addr = format!("127.0.0.1:{port}");
+    for url in [
+        "sqlite://:memory:",
+        ":memory:",
+        "sqlite:file::memory:?cache=shared",
+        "sqlite://file:x?mode=memory",
+    ] {
+        let out = run(&["migrate"], &[("DATABASE_URL", url)], None);
+        assert!(!out.status.success(), "migrate accepted {url}");
+        let err = stderr(&out);
+        assert!(err.contains("DATABASE_URL") && err.contains("file"), "{url}: {err}");
+
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_telework-registry"));
+        let mut child = cmd
+            .arg("serve")
+            .env_clear()
+            .env("DATABASE_URL", url)
+            .env("BIND_ADDR", &addr)
+            .env("RUST_LOG", "warn")
+            .current_dir(env!("CARGO_TARGET_TMPDIR"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("serve started on {url} instead of refusing it");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(!status.success(), "serve accepted {url}");
+    }
+}
