@@ -6,6 +6,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod client_addr;
 pub mod config;
@@ -14,7 +15,6 @@ pub mod domain;
 pub mod error;
 pub mod fallback;
 pub mod openapi;
-pub mod public_cache;
 pub mod request_id;
 pub mod seed;
 pub mod server;

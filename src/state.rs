@@ -3,10 +3,9 @@
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::Hasher;
 use crate::auth::rate_limit::RateLimiter;
+use crate::cache::{MedianWait, PublicCache};
 use crate::config::Config;
 use crate::db::Pool;
-use crate::public_cache::PublicCache;
-use crate::service::queue::MedianWait;
 
 /// Shared application state, handed to handlers as `web::Data<AppState>`.
 #[derive(Debug)]

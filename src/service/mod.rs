@@ -4,7 +4,6 @@
 
 pub mod accounts;
 pub mod campaigns;
-pub mod queue;
 pub mod workflow;
 
 use crate::db::{self, Conn, DbConn, Pool};

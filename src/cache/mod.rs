@@ -1,4 +1,5 @@
-//! The in-process cache of public responses.
+//! The in-process caches, in one place, with one rule: an entry belongs to the public data
+//! generation it was made at and is not served at any other.
 //!
 //! Every change to public data bumps one generation number in the database, in the same
 //! transaction as the change. Each process re-reads that number every `refresh` (250 ms) on
@@ -6,14 +7,21 @@
 //! one second. Cached bodies are keyed by request and tagged with the generation they were made
 //! at; a new generation makes them stale without any message between processes.
 
+mod budget;
+mod flights;
+mod generation;
+mod median;
+
 use crate::db;
 use crate::error::ApiResult;
 use actix_web::web::Bytes;
+use budget::{Budgeted, Weighed};
+pub use flights::Flights;
+use generation::GenerationSlot;
+pub use median::MedianWait;
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use tokio::sync::OnceCell;
+use std::time::Duration;
 
 /// A serialized public response.
 #[derive(Debug)]
@@ -35,12 +43,6 @@ pub struct FirstPage {
     pub total: i64,
 }
 
-/// Something cached at a generation, with its size in memory.
-pub trait Weighed {
-    fn generation(&self) -> i64;
-    fn bytes(&self) -> usize;
-}
-
 impl Weighed for Cached {
     fn generation(&self) -> i64 {
         self.generation
@@ -59,109 +61,11 @@ impl Weighed for FirstPage {
     }
 }
 
-/// A map kept under a memory budget: past it, entries of older generations go first, then
-/// everything.
-#[derive(Debug)]
-struct Budgeted<V> {
-    map: HashMap<String, Arc<V>>,
-    bytes: usize,
-    budget: usize,
-}
-
-impl<V: Weighed> Budgeted<V> {
-    fn new(budget: usize) -> Self {
-        Self {
-            map: HashMap::new(),
-            bytes: 0,
-            budget,
-        }
-    }
-
-    fn get(&self, key: &str, generation: i64) -> Option<Arc<V>> {
-        self.map.get(key).filter(|v| v.generation() == generation).cloned()
-    }
-
-    fn put(&mut self, key: String, value: Arc<V>) {
-        let size = key.len() + value.bytes();
-        if size > self.budget / 8 {
-            return;
-        }
-        if self.bytes + size > self.budget {
-            let generation = value.generation();
-            self.map.retain(|_, v| v.generation() == generation);
-            self.bytes = self.map.iter().map(|(k, v)| k.len() + v.bytes()).sum();
-            if self.bytes + size > self.budget {
-                self.map.clear();
-                self.bytes = 0;
-            }
-        }
-        if let Some(old) = self.map.insert(key.clone(), value) {
-            self.bytes -= key.len() + old.bytes();
-        }
-        self.bytes += size;
-    }
-}
-
-/// Requests that need the same missing entry wait for one computation instead of each
-/// running the query: under load a cold entry is asked for many times before it is made.
-#[derive(Debug)]
-pub struct Flights<T> {
-    map: Mutex<HashMap<String, Arc<OnceCell<T>>>>,
-}
-
-impl<T> Default for Flights<T> {
-    fn default() -> Self {
-        Self {
-            map: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl<T: Clone> Flights<T> {
-    /// What `cached` holds, or else the result of `make` for `key`, made once for all who
-    /// ask while it is being made (`cached` is asked again when a request's turn comes, in
-    /// case another flight made it meanwhile). A failure is not shared: the next waiter
-    /// makes it again.
-    pub async fn run<C, F, Fut>(&self, key: &str, cached: C, make: F) -> ApiResult<T>
-    where
-        C: Fn() -> Option<T>,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = ApiResult<T>>,
-    {
-        if let Some(hit) = cached() {
-            return Ok(hit);
-        }
-        let cell = lock(&self.map).entry(key.to_owned()).or_default().clone();
-        let out = cell
-            .get_or_try_init(|| async {
-                match cached() {
-                    Some(hit) => Ok(hit),
-                    None => make().await,
-                }
-            })
-            .await
-            .cloned();
-        // Once made, the caches answer; the flight is over. An unmade cell nobody else
-        // holds is dropped too.
-        let mut map = lock(&self.map);
-        if map.get(key).is_some_and(|c| Arc::ptr_eq(c, &cell)) && (cell.initialized() || Arc::strong_count(&cell) <= 2)
-        {
-            map.remove(key);
-        }
-        out
-    }
-
-    #[cfg(test)]
-    fn in_flight(&self) -> usize {
-        lock(&self.map).len()
-    }
-}
-
 #[derive(Debug)]
 pub struct PublicCache {
     refresh: Duration,
     /// The last generation read and when; shared with the watcher thread.
-    generation: Arc<Mutex<(i64, Option<Instant>)>>,
+    generation: Arc<GenerationSlot>,
     /// Requests that found no fresh generation read it once, together.
     reading: Flights<i64>,
     entries: Mutex<Budgeted<Cached>>,
@@ -185,7 +89,7 @@ impl PublicCache {
     pub fn new(refresh: Duration) -> Self {
         Self {
             refresh,
-            generation: Arc::new(Mutex::new((0, None))),
+            generation: Arc::new(GenerationSlot::default()),
             reading: Flights::default(),
             entries: Mutex::new(Budgeted::new(MAX_BYTES)),
             pages: Mutex::new(Budgeted::new(MAX_PAGE_BYTES)),
@@ -207,6 +111,7 @@ impl PublicCache {
             .spawn(move || {
                 let mut conn: Option<db::DbConn> = None;
                 while let Some(slot) = shared.upgrade() {
+                    let ticket = slot.ticket();
                     let read = match conn.take() {
                         Some(c) => Ok(c),
                         None => db::open(&target).map_err(|e| e.to_string()),
@@ -217,7 +122,9 @@ impl PublicCache {
                         Ok(gen)
                     });
                     match read {
-                        Ok(gen) => *lock(&slot) = (gen, Some(Instant::now())),
+                        Ok(gen) => {
+                            slot.store(ticket, gen);
+                        }
                         // Requests then read it themselves, and answer 503 if they cannot;
                         // the next round opens a new connection.
                         Err(e) => log::debug!("reading the public generation failed: {e}"),
@@ -242,9 +149,11 @@ impl PublicCache {
                 "generation",
                 || self.fresh_generation(self.refresh),
                 || async {
+                    let ticket = self.generation.ticket();
                     let gen =
                         db::run::<_, crate::error::ApiError, _>(pool, |conn| Ok(db::generation::get(conn)?)).await?;
-                    *lock(&self.generation) = (gen, Some(Instant::now()));
+                    // Answered even when not kept: it was read after this request began.
+                    self.generation.store(ticket, gen);
                     Ok(gen)
                 },
             )
@@ -252,15 +161,13 @@ impl PublicCache {
     }
 
     fn fresh_generation(&self, max_age: Duration) -> Option<i64> {
-        match *lock(&self.generation) {
-            (gen, Some(at)) if at.elapsed() < max_age => Some(gen),
-            _ => None,
-        }
+        self.generation.fresh(max_age)
     }
 
-    /// Forgets the last generation read, after this process changed public data.
+    /// Forgets the last generation read, after this process changed public data; a read
+    /// begun before it is not kept.
     pub fn invalidate(&self) {
-        lock(&self.generation).1 = None;
+        self.generation.invalidate();
     }
 
     /// The cached response for `key` if it was made at `generation`.
@@ -358,37 +265,6 @@ mod tests {
         cache.put_count("f".into(), 3, 42);
         assert_eq!(cache.count("f", 3), Some(42));
         assert_eq!(cache.count("f", 4), None);
-    }
-
-    #[actix_web::test]
-    async fn concurrent_misses_make_an_entry_once() {
-        let flights: Flights<Bytes> = Flights::default();
-        let made = std::sync::atomic::AtomicUsize::new(0);
-        let make = || async {
-            made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-            Ok(Bytes::from_static(b"page"))
-        };
-        let results = futures_util::future::join_all((0..8).map(|_| flights.run("k", || None, make))).await;
-        assert!(results.iter().all(|r| r.as_ref().is_ok_and(|b| b == "page")));
-        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
-        assert_eq!(flights.in_flight(), 0);
-
-        // A failure is not handed to those waiting: one of them tries again.
-        let attempts = std::sync::atomic::AtomicUsize::new(0);
-        let flaky = || async {
-            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-            if attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
-                Err(crate::error::ApiError::internal("first attempt fails"))
-            } else {
-                Ok(Bytes::from_static(b"second"))
-            }
-        };
-        let results = futures_util::future::join_all((0..3).map(|_| flights.run("f", || None, flaky))).await;
-        assert!(results[0].is_err());
-        assert!(results[1..].iter().all(|r| r.as_ref().is_ok_and(|b| b == "second")));
-        assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 2);
-        assert_eq!(flights.in_flight(), 0);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! What the queue tells submitters and moderators about waiting.
+//! The median wait of the queue: not public data, so not keyed by the generation, but a
+//! statistic each process recomputes at most every ten seconds and forgets when it decides.
 
 use crate::db::{audit, DbConn};
 use crate::error::ApiResult;
