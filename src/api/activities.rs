@@ -5,7 +5,7 @@ use crate::api::activity::{step_error, ActivityOut, ActivityPatch, NewActivity, 
 use crate::api::audit_view::AuditEventOut;
 use crate::api::caller::{CurrentUser, Registrant};
 use crate::api::extract::{parse_id, Json, Query};
-use crate::api::page::{self, Cursor, Page};
+use crate::api::page::{self, Cursor, Listed, NoFilters, Page, PageParams, Paging};
 use crate::db::activities::{self, ActivityRow, WithSlug};
 use crate::db::audit::{self, AuditEvent};
 use crate::db::{campaigns, now, DbConn};
@@ -90,9 +90,6 @@ pub struct OwnListQuery {
     /// Only activities in this status.
     #[param(value_type = Option<Status>)]
     pub status: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
 }
 
 /// Own activities in any status, newest first.
@@ -100,15 +97,15 @@ pub struct OwnListQuery {
     operation_id = "list_own_activities",
     tag = "activities",
     security(("bearer" = [])),
-    params(OwnListQuery),
+    params(OwnListQuery, PageParams),
     responses(
         (status = 200, body = Page<ActivityOut>),
         (status = 403, description = "Not a registrant", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/activities")]
-pub async fn list(state: State, user: Registrant, query: Query<OwnListQuery>) -> ApiResult<HttpResponse> {
-    let q = query.into_inner()?;
+pub async fn list(state: State, user: Registrant, query: Listed<OwnListQuery>) -> ApiResult<HttpResponse> {
+    let (q, Paging { limit, cursor }) = query.into_parts()?;
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
@@ -119,7 +116,6 @@ pub async fn list(state: State, user: Registrant, query: Query<OwnListQuery>) ->
             )
         })?),
     };
-    let (limit, cursor) = page::params(q.limit.as_deref(), q.cursor.as_deref())?;
     let rows = service::run(&state.pool, move |conn| {
         Ok(activities::list_own(conn, &user.0.id, status, cursor.as_ref(), limit)?)
     })
@@ -330,21 +326,12 @@ pub async fn withdraw(
     owner_step(&state, user.0, id, step).await
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
-}
-
 /// The audit events of an activity, oldest first (owner or moderator).
 #[utoipa::path(
     operation_id = "get_activity_history",
     tag = "activities",
     security(("bearer" = [])),
-    params(("id" = String, Path, format = Uuid), PageQuery),
+    params(("id" = String, Path, format = Uuid), PageParams),
     responses(
         (status = 200, body = Page<AuditEventOut>),
         (status = 404, description = "No such activity of yours", body = Problem, content_type = "application/problem+json")
@@ -355,13 +342,10 @@ pub async fn history(
     state: State,
     user: CurrentUser,
     path: web::Path<String>,
-    query: Query<PageQuery>,
+    query: Listed<NoFilters>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let (limit, cursor) = {
-        let q = query.into_inner()?;
-        page::params(q.limit.as_deref(), q.cursor.as_deref())?
-    };
+    let (_, Paging { limit, cursor }) = query.into_parts()?;
     let staff = user.role.is_staff();
     let rows = service::run(&state.pool, move |conn| {
         let (activity, _) = activities::find(conn, &id)?;

@@ -2,8 +2,8 @@
 
 use crate::api::account::AccountOut;
 use crate::api::caller::{Admin, Role};
-use crate::api::extract::{parse_id, Json, Query};
-use crate::api::page::{self, Cursor, Page};
+use crate::api::extract::{parse_id, Json};
+use crate::api::page::{self, Cursor, Listed, Page, PageParams, Paging};
 use crate::db::accounts::{self, AccountChanges, ListFilter, NewAccount};
 use crate::db::audit::AuditEvent;
 use crate::db::{new_id, now, tokens};
@@ -31,9 +31,6 @@ pub struct AccountListQuery {
     pub disabled: Option<String>,
     /// Substring of the email or display name.
     pub q: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
 }
 
 /// Every account, newest first.
@@ -41,15 +38,16 @@ pub struct AccountListQuery {
     operation_id = "admin_list_accounts",
     tag = "admin",
     security(("bearer" = [])),
-    params(AccountListQuery),
+    params(AccountListQuery, PageParams),
     responses(
         (status = 200, body = Page<AccountOut>),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/admin/accounts")]
-pub async fn list(state: State, _admin: Admin, query: Query<AccountListQuery>) -> ApiResult<HttpResponse> {
-    let q = query.into_inner()?;
+pub async fn list(state: State, _admin: Admin, query: Listed<AccountListQuery>) -> ApiResult<HttpResponse> {
+    let (q, paging) = query.split();
+    let q = q?;
     let mut errors = Vec::new();
     let role = q.role.as_deref().and_then(|r| {
         let role = Role::parse(r);
@@ -82,14 +80,9 @@ pub async fn list(state: State, _admin: Admin, query: Query<AccountListQuery>) -
             None
         }
     };
-    let paging = page::params(q.limit.as_deref(), q.cursor.as_deref());
-    let (limit, cursor) = match paging {
-        Ok(p) if errors.is_empty() => p,
-        Ok(_) => return Err(ApiError::validation(errors)),
-        Err(e) => {
-            errors.extend(e.errors().iter().cloned());
-            return Err(ApiError::validation(errors));
-        }
+    let paging = paging.map_err(|e| errors.extend(e));
+    let (Ok(Paging { limit, cursor }), true) = (paging, errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
     };
     let filter = ListFilter {
         role,

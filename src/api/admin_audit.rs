@@ -2,8 +2,8 @@
 
 use crate::api::audit_view::AuditEventOut;
 use crate::api::caller::Admin;
-use crate::api::extract::{parse_id, Query};
-use crate::api::page::{self, Cursor, Page};
+use crate::api::extract::parse_id;
+use crate::api::page::{self, Cursor, Listed, Page, PageParams, Paging};
 use crate::db::{audit, campaigns};
 use crate::domain::codes::AuditAction;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
@@ -34,9 +34,6 @@ pub struct AuditQuery {
     /// Events before this time (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
     pub until: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
 }
 
 fn time(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDateTime> {
@@ -54,15 +51,16 @@ fn time(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<
     operation_id = "admin_list_audit_events",
     tag = "admin",
     security(("bearer" = [])),
-    params(AuditQuery),
+    params(AuditQuery, PageParams),
     responses(
         (status = 200, body = Page<AuditEventOut>),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/admin/audit")]
-pub async fn list(state: State, _admin: Admin, query: Query<AuditQuery>) -> ApiResult<HttpResponse> {
-    let q = query.into_inner()?;
+pub async fn list(state: State, _admin: Admin, query: Listed<AuditQuery>) -> ApiResult<HttpResponse> {
+    let (q, paging) = query.split();
+    let q = q?;
     let mut errors = Vec::new();
     let actor_id = q
         .actor
@@ -89,9 +87,8 @@ pub async fn list(state: State, _admin: Admin, query: Query<AuditQuery>) -> ApiR
     });
     let since = time("since", q.since.as_deref(), &mut errors);
     let until = time("until", q.until.as_deref(), &mut errors);
-    let paging =
-        page::params(q.limit.as_deref(), q.cursor.as_deref()).map_err(|e| errors.extend(e.errors().iter().cloned()));
-    let (Ok((limit, cursor)), true) = (paging, errors.is_empty()) else {
+    let paging = paging.map_err(|e| errors.extend(e));
+    let (Ok(Paging { limit, cursor }), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
     let filter = audit::AuditFilter {

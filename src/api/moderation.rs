@@ -3,8 +3,8 @@
 
 use crate::api::activity::{step_error, ActivityOut, VersionBody};
 use crate::api::caller::Moderator;
-use crate::api::extract::{parse_id, Json, Query};
-use crate::api::page::{self, Cursor, Page};
+use crate::api::extract::{parse_id, Json};
+use crate::api::page::{self, Cursor, Listed, Page, PageParams, Paging};
 use crate::db::activities::{self, QueueFilter, WithSlug};
 use crate::db::{accounts, campaigns, now, utc, DbConn};
 use crate::domain::activity::category_bit;
@@ -102,9 +102,6 @@ pub struct QueueQuery {
     pub category: Option<String>,
     /// `organization` or `individual`.
     pub kind: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
 }
 
 /// Pending activities and pending revisions, oldest first.
@@ -112,15 +109,16 @@ pub struct QueueQuery {
     operation_id = "moderation_list_queue",
     tag = "moderation",
     security(("bearer" = [])),
-    params(QueueQuery),
+    params(QueueQuery, PageParams),
     responses(
         (status = 200, body = Page<QueueItem>),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/moderation/queue")]
-pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> ApiResult<HttpResponse> {
-    let q = query.into_inner()?;
+pub async fn queue(state: State, _m: Moderator, query: Listed<QueueQuery>) -> ApiResult<HttpResponse> {
+    let (q, paging) = query.split();
+    let q = q?;
     let mut errors = Vec::new();
     let category_bit = q.category.as_deref().map(|c| {
         category_bit(c).unwrap_or_else(|| {
@@ -139,9 +137,8 @@ pub async fn queue(state: State, _m: Moderator, query: Query<QueueQuery>) -> Api
         }
         kind
     });
-    let paging =
-        page::params(q.limit.as_deref(), q.cursor.as_deref()).map_err(|e| errors.extend(e.errors().iter().cloned()));
-    let (Ok((limit, cursor)), true) = (paging, errors.is_empty()) else {
+    let paging = paging.map_err(|e| errors.extend(e));
+    let (Ok(Paging { limit, cursor }), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
     let at = now();

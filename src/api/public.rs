@@ -4,7 +4,7 @@
 
 use crate::api::atom;
 use crate::api::extract::{parse_id, Query};
-use crate::api::page::{self, Cursor};
+use crate::api::page::{self, Cursor, Listed, PageParams, Paging};
 use crate::api::public_view::PublicActivity;
 use crate::cache::{etag, FirstPage};
 use crate::db::public::{self, PublicFilter, PublicRow};
@@ -52,9 +52,6 @@ pub struct PublicQuery {
     /// Substring of title, description or organizer name; ignores full-/half-width and case.
     #[param(max_length = 100)]
     pub q: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
 }
 
 struct Listing {
@@ -75,7 +72,7 @@ impl Listing {
     }
 }
 
-fn validate(q: PublicQuery) -> ApiResult<Listing> {
+fn validate(q: PublicQuery, paging: Result<Paging, Vec<FieldError>>) -> ApiResult<Listing> {
     let mut errors = Vec::new();
     let mut bits = 0;
     for (i, c) in q.category.iter().enumerate() {
@@ -132,9 +129,8 @@ fn validate(q: PublicQuery) -> ApiResult<Listing> {
             "must not contain control characters",
         ));
     }
-    let paging =
-        page::params(q.limit.as_deref(), q.cursor.as_deref()).map_err(|e| errors.extend(e.errors().iter().cloned()));
-    let (Ok((limit, cursor)), true) = (paging, errors.is_empty()) else {
+    let paging = paging.map_err(|e| errors.extend(e));
+    let (Ok(Paging { limit, cursor }), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
     Ok(Listing {
@@ -219,15 +215,16 @@ fn campaign_id(conn: &mut db::DbConn, slug: Option<&str>) -> ApiResult<Option<St
 #[utoipa::path(
     operation_id = "public_list_activities",
     tag = "public",
-    params(PublicQuery),
+    params(PublicQuery, PageParams),
     responses(
         (status = 200, body = PublicPage, headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Not modified")
     )
 )]
 #[get("/public/activities")]
-pub async fn list(state: State, req: HttpRequest, query: Query<PublicQuery>) -> ApiResult<HttpResponse> {
-    let listing = validate(query.into_inner()?)?;
+pub async fn list(state: State, req: HttpRequest, query: Listed<PublicQuery>) -> ApiResult<HttpResponse> {
+    let (q, paging) = query.split();
+    let listing = validate(q?, paging)?;
     let st = state.clone();
     cached(&state, &req, "application/json", |generation| async move {
         let filter_key = listing.filter_key();
@@ -441,16 +438,20 @@ pub struct FeedQuery {
 pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> ApiResult<HttpResponse> {
     let q = query.into_inner()?;
     let self_url = feed_url(&state.config.public_base_url, q.campaign.as_deref(), &q.category);
-    let listing = validate(PublicQuery {
-        campaign: q.campaign,
-        category: q.category,
-        prefecture: None,
-        kind: None,
-        format: None,
-        q: None,
-        limit: Some("50".into()),
-        cursor: None,
-    })?;
+    let listing = validate(
+        PublicQuery {
+            campaign: q.campaign,
+            category: q.category,
+            prefecture: None,
+            kind: None,
+            format: None,
+            q: None,
+        },
+        Ok(Paging {
+            limit: 50,
+            cursor: None,
+        }),
+    )?;
     let pool = state.pool.clone();
     cached(&state, &req, "application/atom+xml; charset=utf-8", |_| async move {
         let rows = service::run(&pool, move |conn| {
