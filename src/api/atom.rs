@@ -1,6 +1,6 @@
 //! Atom 1.0 (RFC 4287) rendering of public activities.
 
-use crate::api::public_view::PublicActivity;
+use crate::service::public::PublicActivity;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 

@@ -18,7 +18,6 @@ pub mod moderation;
 pub mod moderation_stats;
 pub mod page;
 pub mod public;
-pub mod public_view;
 pub mod reference;
 
 use utoipa_actix_web::scope;

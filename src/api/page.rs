@@ -2,21 +2,13 @@
 //! opaque keyset cursor.
 
 use crate::api::extract::parse_query;
-pub use crate::domain::page::{limit, Cursor, DEFAULT_LIMIT, MAX_LIMIT};
+pub use crate::domain::page::{finish, limit, try_finish, Cursor, Page, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::error::{ApiError, ApiResult, FieldError};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-
-/// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
-}
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 /// Where a list page starts and how long it is.
 #[derive(Debug, Clone)]
@@ -131,33 +123,6 @@ fn params(limit_raw: Option<&str>, cursor_raw: Option<&str>) -> Result<(i64, Opt
         (Ok(l), Ok(c)) => Ok((l, c)),
         (l, c) => Err(ApiError::validation(l.err().into_iter().chain(c.err()).collect())),
     }
-}
-
-/// Cuts a list fetched with `limit + 1` rows into a page and the cursor of its last item.
-pub fn finish<R, T>(rows: Vec<R>, limit: i64, key: impl Fn(&R) -> Cursor, mut map: impl FnMut(R) -> T) -> Page<T> {
-    match try_finish(rows, limit, key, |r| Ok::<_, std::convert::Infallible>(map(r))) {
-        Ok(page) => page,
-    }
-}
-
-/// [`finish`] with a mapping that may fail (a stored row the API cannot read).
-pub fn try_finish<R, T, E>(
-    mut rows: Vec<R>,
-    limit: i64,
-    key: impl Fn(&R) -> Cursor,
-    map: impl FnMut(R) -> Result<T, E>,
-) -> Result<Page<T>, E> {
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|r| key(r).encode())
-    } else {
-        None
-    };
-    Ok(Page {
-        items: rows.into_iter().map(map).collect::<Result<_, E>>()?,
-        next_cursor,
-    })
 }
 
 #[cfg(test)]

@@ -4,34 +4,21 @@
 
 use crate::api::atom;
 use crate::api::extract::{parse_id, Query};
-use crate::api::page::{self, Cursor, Listed, PageParams, Paging};
-use crate::api::public_view::PublicActivity;
-use crate::cache::{etag, FirstPage};
-use crate::db::public::{self, PublicFilter, PublicRow};
-use crate::db::{self, campaigns};
-use crate::domain::activity::{category_bit, category_codes};
+use crate::api::page::{Listed, PageParams, Paging};
+use crate::cache::etag;
+use crate::db::public::PublicFilter;
+use crate::domain::activity::category_bit;
 use crate::domain::codes::Kind;
 use crate::domain::{reference, text};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::service;
+use crate::service::public::{self, json_bytes, Listing, PublicActivity, PublicPage, PublicStats};
 use crate::state::State;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde::Deserialize;
 use std::future::Future;
-use std::sync::Arc;
-use utoipa::{IntoParams, ToSchema};
-
-/// A page of the public listing.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PublicPage {
-    pub items: Vec<PublicActivity>,
-    pub next_cursor: Option<String>,
-    /// How many approved activities match the filters.
-    pub total: i64,
-}
+use utoipa::IntoParams;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -52,24 +39,6 @@ pub struct PublicQuery {
     /// Substring of title, description or organizer name; ignores full-/half-width and case.
     #[param(max_length = 100)]
     pub q: Option<String>,
-}
-
-struct Listing {
-    filter: PublicFilter,
-    campaign: Option<String>,
-    limit: i64,
-    cursor: Option<Cursor>,
-}
-
-impl Listing {
-    /// Identifies the filter (not the page) for the caches of first pages and totals.
-    fn filter_key(&self) -> String {
-        let f = &self.filter;
-        format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            self.campaign, f.category_bits, f.prefecture, f.kind, f.format, f.q
-        )
-    }
 }
 
 fn validate(q: PublicQuery, paging: Result<Paging, Vec<FieldError>>) -> ApiResult<Listing> {
@@ -193,24 +162,6 @@ where
         .body(body))
 }
 
-fn json_bytes<T: Serialize>(v: &T) -> ApiResult<Bytes> {
-    serde_json::to_vec(v)
-        .map(Bytes::from)
-        .map_err(|e| ApiError::internal(e.to_string()))
-}
-
-fn campaign_id(conn: &mut db::DbConn, slug: Option<&str>) -> ApiResult<Option<String>> {
-    slug.map(|s| match campaigns::by_slug(conn, s)? {
-        Some(c) => Ok(c.id),
-        None => Err(ApiError::field(
-            "campaign",
-            "unknown_campaign",
-            format!("there is no campaign `{s}`"),
-        )),
-    })
-    .transpose()
-}
-
 /// Approved activities, newest approval first, with filters, search and `total`.
 #[utoipa::path(
     operation_id = "public_list_activities",
@@ -227,100 +178,9 @@ pub async fn list(state: State, req: HttpRequest, query: Listed<PublicQuery>) ->
     let listing = validate(q?, paging)?;
     let st = state.clone();
     cached(&state, &req, "application/json", |generation| async move {
-        let filter_key = listing.filter_key();
-        if listing.cursor.is_none() {
-            // The first page of a filter serves every `limit`: made once per generation.
-            let public = &st.public;
-            let first = public
-                .making_first_pages
-                .run(
-                    &format!("{generation} {filter_key}"),
-                    || public.first_page(&filter_key, generation),
-                    || async {
-                        let first = Arc::new(first_page(&st, &listing, generation).await?);
-                        public.put_first_page(filter_key.clone(), first.clone());
-                        Ok(first)
-                    },
-                )
-                .await?;
-            return Ok(slice_first_page(&first, listing.limit as usize));
-        }
-        // Later pages: `total` depends on the filter only, so it is counted once per
-        // generation.
-        let known_total = st.public.count(&filter_key, generation);
-        let page = service::run(&st.pool, move |conn| {
-            let mut filter = listing.filter;
-            filter.campaign_id = campaign_id(conn, listing.campaign.as_deref())?;
-            let (rows, total) = public::page(conn, &filter, listing.cursor.as_ref(), listing.limit, known_total)?;
-            let page = page::finish(rows, listing.limit, row_cursor, PublicActivity::new);
-            Ok(PublicPage {
-                items: page.items,
-                next_cursor: page.next_cursor,
-                total,
-            })
-        })
-        .await?;
-        st.public.put_count(filter_key, generation, page.total);
-        json_bytes(&page)
+        public::page(&st.pool, &st.public, listing, generation).await
     })
     .await
-}
-
-fn row_cursor((r, _): &(PublicRow, String)) -> Cursor {
-    Cursor {
-        at: r.approved_at.unwrap_or_default(),
-        id: r.id.clone(),
-    }
-}
-
-/// Reads the first `MAX_LIMIT` items of a filter (and its total), each serialized on its own.
-async fn first_page(st: &State, listing: &Listing, generation: i64) -> ApiResult<FirstPage> {
-    let known_total = st.public.count(&listing.filter_key(), generation);
-    let mut filter = listing.filter.clone();
-    let campaign = listing.campaign.clone();
-    let (rows, total) = service::run(&st.pool, move |conn| {
-        filter.campaign_id = campaign_id(conn, campaign.as_deref())?;
-        Ok(public::page(conn, &filter, None, page::MAX_LIMIT, known_total)?)
-    })
-    .await?;
-    let more = rows.len() as i64 > page::MAX_LIMIT;
-    let items = rows
-        .into_iter()
-        .take(page::MAX_LIMIT as usize)
-        .map(|row| {
-            let cursor = row_cursor(&row).encode();
-            json_bytes(&PublicActivity::new(row)).map(|json| (json, cursor))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(FirstPage {
-        generation,
-        items,
-        more,
-        total,
-    })
-}
-
-/// The body of a first page of `limit` items, in the shape of [`PublicPage`].
-fn slice_first_page(first: &FirstPage, limit: usize) -> Bytes {
-    let shown = &first.items[..limit.min(first.items.len())];
-    let next_cursor = (first.more || shown.len() < first.items.len())
-        .then(|| shown.last().map(|(_, cursor)| cursor.as_str()))
-        .flatten();
-    let mut body = Vec::with_capacity(shown.iter().map(|(json, _)| json.len() + 1).sum::<usize>() + 96);
-    body.extend_from_slice(b"{\"items\":[");
-    for (i, (json, _)) in shown.iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(json);
-    }
-    body.extend_from_slice(b"],\"next_cursor\":");
-    match next_cursor {
-        Some(cursor) => body.extend_from_slice(format!("\"{cursor}\"").as_bytes()),
-        None => body.extend_from_slice(b"null"),
-    }
-    body.extend_from_slice(format!(",\"total\":{}}}", first.total).as_bytes());
-    Bytes::from(body)
 }
 
 /// One approved activity (404 for anything not approved).
@@ -339,32 +199,9 @@ pub async fn get_one(state: State, req: HttpRequest, path: web::Path<String>) ->
     let id = parse_id("id", &path)?;
     let pool = state.pool.clone();
     cached(&state, &req, "application/json", |_| async move {
-        let row = service::run(&pool, move |conn| Ok(public::find(conn, &id)?)).await?;
-        let row = row.ok_or_else(|| ApiError::not_found("No approved activity with this id."))?;
-        json_bytes(&PublicActivity::new(row))
+        json_bytes(&public::activity(&pool, id).await?)
     })
     .await
-}
-
-/// Approved totals of one campaign.
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct CampaignStats {
-    pub campaign: String,
-    pub total: i64,
-    /// By category code (an activity counts once in each of its categories).
-    pub by_category: BTreeMap<String, i64>,
-    /// By `organization` / `individual`.
-    pub by_kind: BTreeMap<String, i64>,
-    /// By prefecture code; `none` for activities without one.
-    pub by_prefecture: BTreeMap<String, i64>,
-    /// By JSIC division of organizations; `none` when not given.
-    pub by_industry: BTreeMap<String, i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PublicStats {
-    pub items: Vec<CampaignStats>,
-    pub next_cursor: Option<String>,
 }
 
 /// Per campaign: approved totals by category, kind, prefecture and industry.
@@ -380,29 +217,7 @@ pub struct PublicStats {
 pub async fn stats(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
     let pool = state.pool.clone();
     cached(&state, &req, "application/json", |_| async move {
-        let groups = service::run(&pool, |conn| Ok(public::stat_groups(conn)?)).await?;
-        let mut by: BTreeMap<String, CampaignStats> = BTreeMap::new();
-        for (slug, mask, kind, prefecture, industry, n) in groups {
-            let s = by.entry(slug.clone()).or_insert_with(|| CampaignStats {
-                campaign: slug,
-                ..Default::default()
-            });
-            s.total += n;
-            for c in category_codes(mask) {
-                *s.by_category.entry(c).or_default() += n;
-            }
-            if kind == Kind::Organization {
-                *s.by_industry
-                    .entry(industry.unwrap_or_else(|| "none".into()))
-                    .or_default() += n;
-            }
-            *s.by_kind.entry(kind.as_str().to_owned()).or_default() += n;
-            *s.by_prefecture
-                .entry(prefecture.unwrap_or_else(|| "none".into()))
-                .or_default() += n;
-        }
-        let mut items: Vec<CampaignStats> = by.into_values().collect();
-        items.sort_by(|a, b| b.campaign.cmp(&a.campaign));
+        let items = public::stats(&pool).await?;
         json_bytes(&PublicStats {
             items,
             next_cursor: None,
@@ -454,13 +269,7 @@ pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> Ap
     )?;
     let pool = state.pool.clone();
     cached(&state, &req, "application/atom+xml; charset=utf-8", |_| async move {
-        let rows = service::run(&pool, move |conn| {
-            let mut filter = listing.filter;
-            filter.campaign_id = campaign_id(conn, listing.campaign.as_deref())?;
-            Ok(public::list(conn, &filter, None, listing.limit)?)
-        })
-        .await?;
-        let items: Vec<PublicActivity> = rows.into_iter().take(50).map(PublicActivity::new).collect();
+        let items = public::latest(&pool, listing).await?;
         Ok(Bytes::from(atom::render(&self_url, &items)))
     })
     .await
@@ -482,22 +291,6 @@ fn feed_url(base: &str, campaign: Option<&str>, categories: &[String]) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn first(n: usize, more: bool) -> FirstPage {
-        FirstPage {
-            generation: 1,
-            items: (0..n)
-                .map(|i| (Bytes::from(format!("{{\"id\":{i}}}")), format!("c{i}")))
-                .collect(),
-            more,
-            total: 42,
-        }
-    }
-
-    fn parsed(b: Bytes) -> serde_json::Value {
-        serde_json::from_slice(&b).unwrap()
-    }
 
     #[test]
     fn feed_urls_start_from_the_base_and_encode_filters() {
@@ -509,27 +302,6 @@ mod tests {
         assert_eq!(
             feed_url(base, Some("2026 秋"), &["try_practice".into(), "a&b".into()]),
             "https://telework.example.jp/api/v1/public/feed.atom?campaign=2026+%E7%A7%8B&category=try_practice&category=a%26b"
-        );
-    }
-
-    #[test]
-    fn first_pages_are_sliced_into_the_page_shape() {
-        assert_eq!(
-            parsed(slice_first_page(&first(3, false), 2)),
-            json!({"items": [{"id": 0}, {"id": 1}], "next_cursor": "c1", "total": 42})
-        );
-        assert_eq!(
-            parsed(slice_first_page(&first(3, false), 3)),
-            json!({"items": [{"id": 0}, {"id": 1}, {"id": 2}], "next_cursor": null, "total": 42})
-        );
-        assert_eq!(
-            parsed(slice_first_page(&first(3, true), 5))["next_cursor"],
-            json!("c2"),
-            "more items exist beyond the cached ones"
-        );
-        assert_eq!(
-            parsed(slice_first_page(&first(0, false), 20)),
-            json!({"items": [], "next_cursor": null, "total": 42})
         );
     }
 }

@@ -5,6 +5,8 @@ use crate::domain::FieldError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDateTime;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
@@ -47,6 +49,41 @@ impl Cursor {
         let id = uuid::Uuid::parse_str(id).map_err(|_| bad())?.hyphenated().to_string();
         Ok(Self { at, id })
     }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Cuts a list fetched with `limit + 1` rows into a page and the cursor of its last item.
+pub fn finish<R, T>(rows: Vec<R>, limit: i64, key: impl Fn(&R) -> Cursor, mut map: impl FnMut(R) -> T) -> Page<T> {
+    match try_finish(rows, limit, key, |r| Ok::<_, std::convert::Infallible>(map(r))) {
+        Ok(page) => page,
+    }
+}
+
+/// [`finish`] with a mapping that may fail (a stored row the API cannot read).
+pub fn try_finish<R, T, E>(
+    mut rows: Vec<R>,
+    limit: i64,
+    key: impl Fn(&R) -> Cursor,
+    map: impl FnMut(R) -> Result<T, E>,
+) -> Result<Page<T>, E> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|r| key(r).encode())
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows.into_iter().map(map).collect::<Result<_, E>>()?,
+        next_cursor,
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod public;
 pub mod workflow;
 
 use crate::db::{self, Conn, DbConn, Pool};

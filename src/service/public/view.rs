@@ -1,4 +1,5 @@
-//! The public view of an activity: the only shape public endpoints, feeds and exports show.
+//! The shapes of the public read model: the public view of an activity (the only shape
+//! public endpoints, feeds and exports show), a page of the listing, and the statistics.
 
 use crate::db::public::PublicRow;
 use crate::db::utc;
@@ -6,6 +7,7 @@ use crate::domain::activity::category_codes;
 use crate::domain::codes::Kind;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// An approved activity as anyone may see it.
@@ -53,4 +55,34 @@ impl PublicActivity {
             url: r.url,
         }
     }
+}
+
+/// A page of the public listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicPage {
+    pub items: Vec<PublicActivity>,
+    pub next_cursor: Option<String>,
+    /// How many approved activities match the filters.
+    pub total: i64,
+}
+
+/// Approved totals of one campaign.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct CampaignStats {
+    pub campaign: String,
+    pub total: i64,
+    /// By category code (an activity counts once in each of its categories).
+    pub by_category: BTreeMap<String, i64>,
+    /// By `organization` / `individual`.
+    pub by_kind: BTreeMap<String, i64>,
+    /// By prefecture code; `none` for activities without one.
+    pub by_prefecture: BTreeMap<String, i64>,
+    /// By JSIC division of organizations; `none` when not given.
+    pub by_industry: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicStats {
+    pub items: Vec<CampaignStats>,
+    pub next_cursor: Option<String>,
 }
