@@ -6,6 +6,11 @@
 //! a thread of its own, so a change made through any process shows everywhere well within
 //! one second. Cached bodies are keyed by request and tagged with the generation they were made
 //! at; a new generation makes them stale without any message between processes.
+//!
+//! Three layers, each measured (bench/RESULTS.md history, 100k rows): whole bodies per URL
+//! (page 1 at 0.77 of /healthz), first pages per filter for every `limit` and totals per
+//! filter (filtered and search scenarios), and the generation read on its own thread
+//! (page-1 p99 56 ms → 7.8 ms). Kept.
 
 mod budget;
 mod flights;

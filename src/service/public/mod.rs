@@ -180,7 +180,9 @@ async fn first_page(pool: &Pool, cache: &PublicCache, listing: &Listing, generat
     })
 }
 
-/// The body of a first page of `limit` items, in the shape of [`PublicPage`].
+/// The body of a first page of `limit` items, in the shape of [`PublicPage`], joined from
+/// items serialized once: one cached first page answers all 100 `limit`s of a filter, where
+/// a body per URL made the filtered scenario miss (it sends 14,100 distinct URLs). Kept.
 fn slice_first_page(first: &FirstPage, limit: usize) -> Bytes {
     let shown = &first.items[..limit.min(first.items.len())];
     let next_cursor = (first.more || shown.len() < first.items.len())
