@@ -15,9 +15,9 @@
 //! commit's error if that failed: a caller never sees a write succeed before it would have
 //! with a transaction of its own.
 //!
-//! Measured (bench/RESULTS.md, 100k rows, 2 cores): with a mutex in front of `BEGIN
-//! IMMEDIATE` instead, create+submit ran at 1,661 units/s; with this thread (and the one
-//! prepared workflow statement) 3,208. Kept.
+//! Measured at 100k rows on 2 cores: with a mutex in front of `BEGIN
+//! IMMEDIATE` instead, create+submit ran at 1,661 units/s (a dev run); with this thread (and
+//! the one prepared workflow statement) 3,208 in bench/RESULTS.md. Kept.
 
 use super::Error;
 use super::{open, DbConn, DbTarget};
