@@ -11,4 +11,5 @@ mod plans;
 mod proc_util;
 mod process;
 mod public;
+mod tls;
 mod workflow;
