@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod audit;
+mod budget;
 pub mod campaigns;
 pub mod public;
 pub mod schema;
@@ -126,6 +127,8 @@ pub enum ConnError {
 #[derive(Debug, Clone)]
 pub struct Manager {
     target: DbTarget,
+    /// The statement time budget of PostgreSQL connections (see [`budget`]).
+    budget: Option<Duration>,
 }
 
 /// Per-connection SQLite settings. WAL is set once before the pool is built.
@@ -140,6 +143,7 @@ diesel::define_sql_function! {
 
 /// Opens a SQLite connection with the settings and functions every connection needs.
 fn open_sqlite(path: &str) -> Result<diesel::SqliteConnection, ConnError> {
+    budget::install_sqlite_handler();
     let mut conn = diesel::SqliteConnection::establish(path)?;
     conn.batch_execute(SQLITE_CONNECTION_PRAGMAS)?;
     search_grams_utils::register_impl(&mut conn, |text: String| crate::domain::text::search_grams(&text))?;
@@ -151,7 +155,11 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnError;
 
     fn connect(&self) -> Result<DbConn, ConnError> {
-        open(&self.target)
+        let mut conn = open(&self.target)?;
+        if let DbConn::Pg(c) = &mut conn {
+            budget::limit_postgres(c, self.budget)?;
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
@@ -176,6 +184,7 @@ pub fn open(target: &DbTarget) -> Result<DbConn, ConnError> {
 pub struct Pool {
     pool: r2d2::Pool<Manager>,
     writer: Option<Arc<Writer>>,
+    budget: Option<Duration>,
 }
 
 impl Pool {
@@ -216,6 +225,8 @@ impl DerefMut for Conn {
 pub struct PoolOptions {
     pub max_size: u32,
     pub timeout: Duration,
+    /// The time budget of each unit of database work (`None`: no limit); see [`run`].
+    pub statement_timeout: Option<Duration>,
 }
 
 /// Opens the pool. For SQLite, creates the file's folder and switches the file to WAL first.
@@ -229,9 +240,13 @@ pub fn connect(target: &DbTarget, opts: &PoolOptions) -> Result<Pool, String> {
         .min_idle(Some(0))
         .connection_timeout(opts.timeout)
         .test_on_check_out(false)
-        .build_unchecked(Manager { target: target.clone() });
-    let writer = matches!(target, DbTarget::Sqlite(_)).then(|| Arc::new(Writer::new(target.clone())));
-    Ok(Pool { pool, writer })
+        .build_unchecked(Manager {
+            target: target.clone(),
+            budget: opts.statement_timeout,
+        });
+    let budget = opts.statement_timeout;
+    let writer = matches!(target, DbTarget::Sqlite(_)).then(|| Arc::new(Writer::new(target.clone(), budget)));
+    Ok(Pool { pool, writer, budget })
 }
 
 fn prepare_sqlite_file(path: &str) -> Result<(), String> {
@@ -259,7 +274,8 @@ pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
 }
 
 /// Runs `f` with a pooled connection on actix's blocking thread pool, so diesel never blocks
-/// an async worker. Pool exhaustion or an unreachable database becomes a 503 problem.
+/// an async worker. Pool exhaustion or an unreachable database becomes a 503 problem, and so
+/// does running out of the pool's time budget (`statement_timeout`; see [`budget`]).
 pub async fn run<T, F>(pool: &Pool, f: F) -> ApiResult<T>
 where
     F: FnOnce(&mut Conn) -> ApiResult<T> + Send + 'static,
@@ -268,7 +284,7 @@ where
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get()?;
-        f(&mut conn)
+        budget::within(pool.budget, || f(&mut conn))
     })
     .await?
 }

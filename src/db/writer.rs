@@ -22,6 +22,7 @@ use diesel::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 type Manager = <DbConn as Connection>::TransactionManager;
 
@@ -39,6 +40,8 @@ const MAX_GROUP: usize = 64;
 /// starts with the first write and ends when the pool is dropped.
 pub struct Writer {
     target: DbTarget,
+    /// The time budget of each transaction body (see `super::budget`).
+    budget: Option<Duration>,
     queue: OnceLock<Sender<Box<dyn Member>>>,
 }
 
@@ -61,6 +64,7 @@ trait Member: Send {
 
 struct Call<T, F> {
     body: Option<F>,
+    budget: Option<Duration>,
     outcome: Option<ApiResult<T>>,
     reply: mpsc::SyncSender<ApiResult<T>>,
 }
@@ -71,7 +75,7 @@ where
     F: FnOnce(&mut DbConn) -> ApiResult<T> + Send,
 {
     fn run(&mut self, conn: &mut DbConn) -> bool {
-        let outcome = self.body.take().map(|f| f(conn));
+        let outcome = self.body.take().map(|f| super::budget::within(self.budget, || f(conn)));
         let ok = matches!(outcome, Some(Ok(_)));
         self.outcome = outcome;
         ok
@@ -96,9 +100,10 @@ fn lost(why: String) -> ApiError {
 }
 
 impl Writer {
-    pub fn new(target: DbTarget) -> Self {
+    pub fn new(target: DbTarget, budget: Option<Duration>) -> Self {
         Self {
             target,
+            budget,
             queue: OnceLock::new(),
         }
     }
@@ -114,6 +119,7 @@ impl Writer {
         let (reply, answer) = mpsc::sync_channel(1);
         let call = Box::new(Call {
             body: Some(f),
+            budget: self.budget,
             outcome: None,
             reply,
         });
@@ -245,13 +251,14 @@ mod tests {
         let opts = PoolOptions {
             max_size: 4,
             timeout: Duration::from_secs(5),
+            statement_timeout: None,
         };
         let pool = connect(&target, &opts).unwrap();
         pool.get()
             .unwrap()
             .batch_execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
             .unwrap();
-        (dir, pool, Arc::new(Writer::new(target)))
+        (dir, pool, Arc::new(Writer::new(target, None)))
     }
 
     fn put(conn: &mut DbConn, k: &str) -> ApiResult<()> {
