@@ -2,6 +2,7 @@
 
 mod accounts;
 mod authz;
+mod budget;
 mod cli;
 mod common;
 mod foundation;
