@@ -191,6 +191,10 @@ impl Config {
             pool: PoolOptions {
                 max_size: number(&get, "DATABASE_POOL_SIZE", default_pool, 1, 512)? as u32,
                 timeout: Duration::from_millis(number(&get, "DATABASE_POOL_TIMEOUT_MS", 5_000, 50, 120_000)?),
+                statement_timeout: match number(&get, "STATEMENT_TIMEOUT_MS", 2_000, 0, 600_000)? {
+                    0 => None,
+                    ms => Some(Duration::from_millis(ms)),
+                },
             },
             workers: number(&get, "WORKERS", default_workers(), 1, 256)? as usize,
             client_request_timeout: Duration::from_millis(number(
@@ -391,6 +395,26 @@ mod tests {
         ] {
             let e = base(bad).unwrap_err();
             assert_eq!(e.variable, "PUBLIC_BASE_URL", "{bad}");
+        }
+    }
+
+    #[test]
+    fn statement_timeout_defaults_to_two_seconds_and_zero_lifts_it() {
+        assert_eq!(
+            config(&[]).unwrap().pool.statement_timeout,
+            Some(Duration::from_secs(2))
+        );
+        let c = config(&[("STATEMENT_TIMEOUT_MS", "250")]).unwrap();
+        assert_eq!(c.pool.statement_timeout, Some(Duration::from_millis(250)));
+        assert_eq!(
+            config(&[("STATEMENT_TIMEOUT_MS", "0")]).unwrap().pool.statement_timeout,
+            None
+        );
+        for bad in ["-1", "2s", "600001"] {
+            assert_eq!(
+                config(&[("STATEMENT_TIMEOUT_MS", bad)]).unwrap_err().variable,
+                "STATEMENT_TIMEOUT_MS"
+            );
         }
     }
 

@@ -170,12 +170,13 @@ impl ApiError {
         err
     }
 
-    /// 503: a statement ran past `STATEMENT_TIMEOUT_MS`; the client may retry later.
+    /// 503: the request's database work ran out of its time budget (`STATEMENT_TIMEOUT_MS`)
+    /// and was stopped; the client may retry.
     pub fn statement_timeout() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "statement_timeout",
-            "The request took longer than the server allows; retry shortly.",
+            "The database could not answer within this request's time budget; retry shortly.",
         )
         .with_header(RETRY_AFTER, "1")
     }
@@ -390,6 +391,27 @@ mod tests {
         let res = ApiError::rate_limited(42).error_response();
         assert_eq!(res.status(), 429);
         assert_eq!(res.headers().get(RETRY_AFTER).unwrap(), "42");
+    }
+
+    #[actix_web::test]
+    async fn statement_timeout_is_a_503_with_retry_after() {
+        let res = ApiError::statement_timeout().error_response();
+        assert_eq!(res.headers().get(RETRY_AFTER).unwrap(), "1");
+        let (status, ctype, body) = body_of(ApiError::statement_timeout()).await;
+        assert_eq!(
+            (status, ctype.as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, PROBLEM_JSON)
+        );
+        assert_eq!(
+            body,
+            json!({
+                "type": "/problems/statement_timeout",
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": "The database could not answer within this request's time budget; retry shortly.",
+                "code": "statement_timeout"
+            })
+        );
     }
 
     #[test]

@@ -18,11 +18,17 @@ fn main() -> ExitCode {
         print!("{}", openapi::spec_json());
         return ExitCode::SUCCESS;
     }
-    let config = match Config::from_env() {
+    let mut config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return fail(&format!("configuration error: {e}")),
     };
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if !matches!(command, Command::Serve) {
+        // The time budget protects a serving process; a command's long statements (a seed
+        // of many rows, a migration) are meant.
+        config.pool.statement_timeout = None;
+    }
+    let result = match command {
         Command::Serve => actix_web::rt::System::new().block_on(server::serve(config)),
         Command::Migrate => server::open_and_migrate(&config).map(|_| println!("migrations are up to date")),
         Command::Openapi => unreachable!("handled above"),

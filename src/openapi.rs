@@ -74,7 +74,7 @@ pub fn spec_json() -> String {
 
 /// Adds the problem responses that follow from an operation's shape, so that each one is
 /// documented without repeating it on every handler: 400 for parameters or bodies, 401 for
-/// secured operations, 413/415 for bodies, 503 when the database is out of reach.
+/// secured operations, 413/415 for bodies, 503 when the database is out of reach or time.
 fn add_common_responses(spec: &mut Spec) {
     for item in spec.paths.paths.values_mut() {
         for op in [
@@ -105,7 +105,11 @@ fn add_common_responses(spec: &mut Spec) {
                 add(op, "415", "Body is not application/json");
             }
             add(op, "500", "Unexpected server error (logged; generic body)");
-            add(op, "503", "Database unreachable; retry");
+            add(
+                op,
+                "503",
+                "Database unreachable (`service_unavailable`) or out of the time budget (`statement_timeout`); retry after `Retry-After`",
+            );
         }
     }
 }

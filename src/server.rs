@@ -40,9 +40,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
 /// Connects and applies pending migrations, so a fresh database is ready before requests.
 pub fn open_and_migrate(config: &Config) -> Result<db::Pool, String> {
     let pool = db::connect(&config.database, &config.pool)?;
-    let mut conn = pool
-        .get()
-        .map_err(|e| format!("cannot connect to {} (DATABASE_URL): {e}", config.database.redacted()))?;
+    let unreachable =
+        |e: &dyn std::fmt::Display| format!("cannot connect to {} (DATABASE_URL): {e}", config.database.redacted());
+    // Waits for the database as long as a request would (DATABASE_POOL_TIMEOUT_MS)...
+    drop(pool.get().map_err(|e| unreachable(&e))?);
+    // ...and migrates on a connection outside the pool, without the statement time budget:
+    // building an index on a large table may well take longer.
+    let mut conn = db::open(&config.database).map_err(|e| unreachable(&e))?;
     let ran = db::migrate(&mut conn)?;
     if ran > 0 {
         log::info!("applied {ran} migration(s) to {}", config.database.redacted());

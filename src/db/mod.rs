@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod audit;
+mod budget;
 pub mod campaigns;
 pub mod error;
 pub mod generation;
@@ -66,6 +67,8 @@ pub enum ConnError {
 #[derive(Debug, Clone)]
 pub struct Manager {
     target: DbTarget,
+    /// The statement time budget of PostgreSQL connections (see [`budget`]).
+    budget: Option<Duration>,
 }
 
 /// Per-connection SQLite settings. WAL is set once before the pool is built.
@@ -83,6 +86,7 @@ diesel::define_sql_function! {
 
 /// Opens a SQLite connection with the settings and functions every connection needs.
 fn open_sqlite(path: &str) -> std::result::Result<diesel::SqliteConnection, ConnError> {
+    budget::install_sqlite_handler();
     let mut conn = diesel::SqliteConnection::establish(path)?;
     conn.batch_execute(SQLITE_CONNECTION_PRAGMAS)?;
     search_grams_utils::register_impl(&mut conn, |text: String| crate::domain::text::search_grams(&text))?;
@@ -94,7 +98,11 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnError;
 
     fn connect(&self) -> std::result::Result<DbConn, ConnError> {
-        open(&self.target)
+        let mut conn = open(&self.target)?;
+        if let DbConn::Pg(c) = &mut conn {
+            budget::limit_postgres(c, self.budget)?;
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> std::result::Result<(), ConnError> {
@@ -119,6 +127,7 @@ pub fn open(target: &DbTarget) -> std::result::Result<DbConn, ConnError> {
 pub struct Pool {
     pool: r2d2::Pool<Manager>,
     writer: Option<Arc<Writer>>,
+    budget: Option<Duration>,
 }
 
 impl Pool {
@@ -159,6 +168,8 @@ impl DerefMut for Conn {
 pub struct PoolOptions {
     pub max_size: u32,
     pub timeout: Duration,
+    /// The time budget of each unit of database work (`None`: no limit); see [`run`].
+    pub statement_timeout: Option<Duration>,
 }
 
 /// Opens the pool. For SQLite, creates the file's folder and switches the file to WAL first.
@@ -172,9 +183,13 @@ pub fn connect(target: &DbTarget, opts: &PoolOptions) -> std::result::Result<Poo
         .min_idle(Some(0))
         .connection_timeout(opts.timeout)
         .test_on_check_out(false)
-        .build_unchecked(Manager { target: target.clone() });
-    let writer = matches!(target, DbTarget::Sqlite(_)).then(|| Arc::new(Writer::new(target.clone())));
-    Ok(Pool { pool, writer })
+        .build_unchecked(Manager {
+            target: target.clone(),
+            budget: opts.statement_timeout,
+        });
+    let budget = opts.statement_timeout;
+    let writer = matches!(target, DbTarget::Sqlite(_)).then(|| Arc::new(Writer::new(target.clone(), budget)));
+    Ok(Pool { pool, writer, budget })
 }
 
 fn prepare_sqlite_file(path: &str) -> std::result::Result<(), String> {
@@ -202,8 +217,9 @@ pub fn migrate(conn: &mut DbConn) -> std::result::Result<usize, String> {
 }
 
 /// Runs `f` with a pooled connection on the runtime's blocking threads, so diesel never
-/// blocks an async worker, with the caller's request id (for its log lines). Pool
-/// exhaustion or an unreachable database is [`Error::Unavailable`].
+/// blocks an async worker, with the caller's request id (for its log lines) and within the
+/// pool's time budget (`STATEMENT_TIMEOUT_MS`; see [`budget`]). Pool exhaustion or an
+/// unreachable database is [`Error::Unavailable`], running out of time [`Error::Timeout`].
 pub async fn run<T, E, F>(pool: &Pool, f: F) -> std::result::Result<T, E>
 where
     F: FnOnce(&mut Conn) -> std::result::Result<T, E> + Send + 'static,
@@ -213,7 +229,7 @@ where
     let pool = pool.clone();
     tokio::task::spawn_blocking(crate::request_id::carry(move || {
         let mut conn = pool.get().map_err(Error::from)?;
-        f(&mut conn)
+        budget::within(pool.budget, || f(&mut conn))
     }))
     .await
     .unwrap_or_else(|e| Err(Error::Other(format!("blocking task: {e}")).into()))

@@ -26,6 +26,7 @@ use diesel::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 type Manager = <DbConn as Connection>::TransactionManager;
 
@@ -43,6 +44,8 @@ const MAX_GROUP: usize = 64;
 /// starts with the first write and ends when the pool is dropped.
 pub struct Writer {
     target: DbTarget,
+    /// The time budget of each transaction body (see `super::budget`).
+    budget: Option<Duration>,
     queue: OnceLock<Sender<Box<dyn Member>>>,
 }
 
@@ -65,6 +68,7 @@ trait Member: Send {
 
 struct Call<T, E, F> {
     body: Option<F>,
+    budget: Option<Duration>,
     outcome: Option<Result<T, E>>,
     reply: mpsc::SyncSender<Result<T, E>>,
 }
@@ -76,7 +80,7 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E> + Send,
 {
     fn run(&mut self, conn: &mut DbConn) -> bool {
-        let outcome = self.body.take().map(|f| f(conn));
+        let outcome = self.body.take().map(|f| super::budget::within(self.budget, || f(conn)));
         let ok = matches!(outcome, Some(Ok(_)));
         self.outcome = outcome;
         ok
@@ -99,9 +103,10 @@ fn lost(why: String) -> Error {
 }
 
 impl Writer {
-    pub fn new(target: DbTarget) -> Self {
+    pub fn new(target: DbTarget, budget: Option<Duration>) -> Self {
         Self {
             target,
+            budget,
             queue: OnceLock::new(),
         }
     }
@@ -118,6 +123,7 @@ impl Writer {
         let (reply, answer) = mpsc::sync_channel(1);
         let call = Box::new(Call {
             body: Some(f),
+            budget: self.budget,
             outcome: None,
             reply,
         });
@@ -249,13 +255,14 @@ mod tests {
         let opts = PoolOptions {
             max_size: 4,
             timeout: Duration::from_secs(5),
+            statement_timeout: None,
         };
         let pool = connect(&target, &opts).unwrap();
         pool.get()
             .unwrap()
             .batch_execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
             .unwrap();
-        (dir, pool, Arc::new(Writer::new(target)))
+        (dir, pool, Arc::new(Writer::new(target, None)))
     }
 
     fn put(conn: &mut DbConn, k: &str) -> Result<()> {

@@ -199,6 +199,7 @@ fn migrations_go_up_down_and_up_again() {
         &PoolOptions {
             max_size: 1,
             timeout: std::time::Duration::from_secs(5),
+            statement_timeout: None,
         },
     )
     .unwrap();

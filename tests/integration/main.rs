@@ -2,6 +2,7 @@
 
 mod accounts;
 mod authz;
+mod budget;
 mod cli;
 mod client_addr;
 mod common;
@@ -20,4 +21,5 @@ mod public;
 mod public_more;
 mod queue;
 mod request_id;
+mod tls;
 mod workflow;

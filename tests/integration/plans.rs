@@ -18,6 +18,7 @@ fn hot_queries_use_their_indexes() {
         &PoolOptions {
             max_size: 1,
             timeout: std::time::Duration::from_secs(5),
+            statement_timeout: None,
         },
     )
     .unwrap();

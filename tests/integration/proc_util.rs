@@ -346,6 +346,7 @@ pub(crate) fn open(database_url: &str) -> (db::Pool, db::Conn) {
         &PoolOptions {
             max_size: 1,
             timeout: Duration::from_secs(10),
+            statement_timeout: None,
         },
     )
     .expect("pool");

@@ -1,0 +1,238 @@
+//! The statement time budget under overload, on the real binary and on the backend that
+//! `TEST_DATABASE_URL` selects: a flood of cold public searches, each slower than the budget,
+//! gets 503 `statement_timeout` answers quickly, while the endpoints that need no slow query
+//! keep answering. The same flood without the budget starves them, which shows the flood is
+//! heavy enough for the first half to mean something.
+
+use crate::common::TestDb;
+use crate::proc_util::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Enough approved activities that a cold search for one common character with a filter
+/// takes about 100 ms (debug build, either backend), ten times the budget below.
+const ACTIVITIES: usize = 50_000;
+const BUDGET_MS: &str = "10";
+/// Concurrent clients sending cold searches, each a filter no one asked for before.
+const FLOODERS: usize = 48;
+const FLOOD_FOR: Duration = Duration::from_secs(3);
+const PROBE_EVERY: Duration = Duration::from_millis(100);
+/// What "keeps answering" means: every probe answers 200 within this.
+const BOUND: Duration = Duration::from_millis(1500);
+
+/// One answer: status and problem code (or why none came), and how long it took.
+type Answer = (Result<(u16, String), String>, Duration);
+
+struct Phase {
+    flood: Vec<Answer>,
+    probes: Vec<(&'static str, Answer)>,
+    /// The end of the server's log.
+    log: String,
+}
+
+impl Phase {
+    fn timeouts(&self) -> usize {
+        let timeout = |(r, _): &&Answer| matches!(r, Ok((503, code)) if code == "statement_timeout");
+        self.flood.iter().filter(timeout).count()
+    }
+
+    /// The slowest probe of each endpoint, and whether every probe answered 200.
+    fn worst_probes(&self) -> Vec<(&'static str, Duration, bool)> {
+        PROBES
+            .iter()
+            .map(|(name, _)| {
+                let mine = self.probes.iter().filter(|(n, _)| n == name);
+                let worst = mine.clone().map(|(_, (_, took))| *took).max().unwrap_or_default();
+                let all_ok = mine.clone().count() > 0 && mine.clone().all(|(_, (r, _))| matches!(r, Ok((200, _))));
+                (*name, worst, all_ok)
+            })
+            .collect()
+    }
+
+    fn summary(&self) -> String {
+        let mut took: Vec<Duration> = self.flood.iter().map(|(_, t)| *t).collect();
+        took.sort();
+        let at = |q: f64| took.get(((took.len() as f64 * q) as usize).min(took.len().saturating_sub(1)));
+        let mut statuses = std::collections::BTreeMap::<String, usize>::new();
+        for (r, _) in &self.flood {
+            let key = match r {
+                Ok((status, code)) => format!("{status} {code}"),
+                Err(e) => e.clone(),
+            };
+            *statuses.entry(key).or_default() += 1;
+        }
+        let mut s = format!(
+            "flood: {} answers {statuses:?}, {} statement_timeout, p50 {:?}, max {:?}; probes (worst, all 200):",
+            self.flood.len(),
+            self.timeouts(),
+            at(0.5).copied().unwrap_or_default(),
+            took.last().copied().unwrap_or_default(),
+        );
+        for (name, worst, ok) in self.worst_probes() {
+            s.push_str(&format!(" {name} {worst:?} {ok};"));
+        }
+        s
+    }
+
+    /// The summary and the end of the server's log, for a failure.
+    fn explain(&self) -> String {
+        format!("{}\n--- the server's log ---\n{}", self.summary(), self.log)
+    }
+}
+
+/// The other endpoints: no database, a trivial query, and an authenticated read (two units
+/// of database work: the account behind the token, then the profile).
+const PROBES: [(&str, &str); 3] = [
+    ("categories", "/api/v1/categories"),
+    ("readyz", "/readyz"),
+    ("me", "/api/v1/me"),
+];
+
+/// The `n`th cold search: one common character with a kind and, in most, a format or
+/// category filter, so that no two of the first thousand share a cache entry.
+fn cold_search(n: usize) -> String {
+    const CHARS: [&str; 20] = [
+        "ワ", "ま", "ン", "は", "た", "ー", "式", "イ", "ク", "テ", "レ", "の", "し", "を", "に", "会", "社", "で",
+        "す", "る",
+    ];
+    const FORMATS: [&str; 4] = ["", "&format=online", "&format=onsite", "&format=hybrid"];
+    const CATEGORIES: [&str; 4] = [
+        "",
+        "&category=try_practice",
+        "&category=learn_discuss",
+        "&category=support_cooperate",
+    ];
+    let q: String = CHARS[n % 20].bytes().map(|b| format!("%{b:02X}")).collect();
+    let kind = ["organization", "individual"][(n / 20) % 2];
+    let format = FORMATS[(n / 40) % 4];
+    let category = CATEGORIES[(n / 160) % 4];
+    format!("/api/v1/public/activities?q={q}&kind={kind}{format}{category}&limit=100")
+}
+
+fn seed(database_url: &str) {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = base_command(database_url, dir.path())
+        .args(["seed-demo", "--activities", &ACTIVITIES.to_string()])
+        .output()
+        .expect("run seed-demo");
+    assert!(
+        out.status.success(),
+        "seed-demo failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn answer(agent: &ureq::Agent, url: &str, token: Option<&str>) -> Answer {
+    let t = Instant::now();
+    let r = send(agent, "GET", url, token, None);
+    let r = r.map(|r| (r.status, r.body["code"].as_str().unwrap_or_default().to_owned()));
+    (r, t.elapsed())
+}
+
+/// Serves the seeded database with `budget_ms`, floods it and probes the other endpoints.
+fn flood(database_url: &str, budget_ms: &str) -> Phase {
+    let server = Server::start(
+        database_url,
+        &[
+            ("STATEMENT_TIMEOUT_MS", budget_ms),
+            ("DATABASE_POOL_SIZE", "2"),
+            ("WORKERS", "2"),
+        ],
+    );
+    let token = Arc::new(server.api().register(&format!("probe{budget_ms}@example.jp")));
+    let client = || {
+        ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(2))
+            .timeout(Duration::from_secs(30))
+            .build()
+    };
+    let started = Instant::now();
+    let flooders: Vec<_> = (0..FLOODERS)
+        .map(|k| {
+            let (agent, base) = (client(), server.base.clone());
+            thread::spawn(move || {
+                let mut answers = Vec::new();
+                let mut n = k;
+                while started.elapsed() < FLOOD_FOR {
+                    answers.push(answer(&agent, &format!("{base}{}", cold_search(n)), None));
+                    n += FLOODERS;
+                }
+                answers
+            })
+        })
+        .collect();
+    let flooding = Arc::new(AtomicBool::new(true));
+    let prober = {
+        let (agent, base, token, flooding) = (client(), server.base.clone(), token.clone(), flooding.clone());
+        thread::spawn(move || {
+            // Once the flood has filled the queues.
+            thread::sleep(Duration::from_millis(300));
+            let mut probes = Vec::new();
+            while flooding.load(Ordering::SeqCst) {
+                for (name, path) in PROBES {
+                    let auth = (name == "me").then_some(token.as_str());
+                    probes.push((name, answer(&agent, &format!("{base}{path}"), auth)));
+                }
+                thread::sleep(PROBE_EVERY);
+            }
+            probes
+        })
+    };
+    let flood: Vec<Answer> = flooders.into_iter().flat_map(|t| t.join().expect("flooder")).collect();
+    flooding.store(false, Ordering::SeqCst);
+    let probes = prober.join().expect("prober");
+    let log = tail(&server.log);
+    Phase { flood, probes, log }
+}
+
+#[test]
+fn statement_budget_keeps_other_endpoints_answering_under_a_flood_of_slow_searches() {
+    let started = Instant::now();
+    let db = TestDb::new();
+    seed(&db.url);
+    let seeded = started.elapsed();
+
+    let unlimited = flood(&db.url, "0");
+    eprintln!("without a budget: {}", unlimited.summary());
+    let limited = flood(&db.url, BUDGET_MS);
+    eprintln!("with {BUDGET_MS} ms: {}", limited.summary());
+    eprintln!("seeding {ACTIVITIES} took {seeded:?}; the test {:?}", started.elapsed());
+
+    // Without the budget the flood holds every connection: some probe waits past the bound
+    // or is refused (else the flood is too light to show anything).
+    assert_eq!(unlimited.timeouts(), 0);
+    assert!(
+        unlimited
+            .worst_probes()
+            .iter()
+            .any(|(_, worst, ok)| *worst > BOUND || !ok),
+        "the flood did not starve the other endpoints without a budget; seed more rows: {}",
+        unlimited.explain()
+    );
+
+    // With it, the slow searches are stopped and answered 503 quickly...
+    assert!(
+        limited.timeouts() * 2 > limited.flood.len(),
+        "most cold searches should run out of the budget: {}",
+        limited.explain()
+    );
+    for (r, took) in &limited.flood {
+        match r {
+            Ok((200, _)) => {}
+            Ok((503, code)) if code == "statement_timeout" => {
+                assert!(
+                    *took < BOUND,
+                    "a statement_timeout took {took:?}: {}",
+                    limited.explain()
+                );
+            }
+            other => panic!("a cold search got {other:?} after {took:?}: {}", limited.explain()),
+        }
+    }
+    // ...and every other endpoint answers within the bound all along.
+    for (name, worst, ok) in limited.worst_probes() {
+        assert!(ok && worst < BOUND, "{name}: {}", limited.explain());
+    }
+}
