@@ -45,8 +45,13 @@ pub fn build(
         .wrap(from_fn(request_context))
         .wrap(from_fn(head_as_get))
         // The access line is written after the response, outside the request's scope, so it
-        // names the id itself, the way every other line ends.
-        .wrap(Logger::new(r#"%a "%r" %s %b %Dms request_id=%{X-Request-Id}o"#).exclude("/healthz"))
+        // names the id itself, the way every other line ends. It names the path only: a query
+        // string may hold private data (an admin searching accounts by email).
+        .wrap(
+            Logger::new(r#"%a "%{method}xi %U" %s %b %Dms request_id=%{X-Request-Id}o"#)
+                .custom_request_replace("method", |req| req.method().to_string())
+                .exclude("/healthz"),
+        )
 }
 
 /// Origins allowed by `CORS_ALLOWED_ORIGINS`; none when it is empty.

@@ -159,7 +159,7 @@ pub async fn get_one(state: State, user: Registrant, path: web::Path<String>) ->
 /// Runs an owner's step and answers with the owner's view.
 async fn owner_step(state: &State, user: CurrentUser, id: String, step: Step) -> ApiResult<HttpResponse> {
     let st = state.clone();
-    let public_before_after = service::run(&state.pool, move |conn| {
+    let result = service::run(&state.pool, move |conn| {
         let item = load_own(conn, &id, &user.id)?;
         let was_public = workflow::row_is_public(&item.0);
         match workflow::perform(conn, item, &user, step).map_err(|e| step_error(e, owner_json))? {
@@ -167,11 +167,12 @@ async fn owner_step(state: &State, user: CurrentUser, id: String, step: Step) ->
             Outcome::Updated(item) => Ok((was_public, Some(owner_view(conn, &st, *item)?))),
         }
     })
-    .await?;
-    let (was_public, out) = public_before_after;
-    if was_public {
+    .await;
+    // A step that committed and then failed to render may still have changed public data.
+    if result.as_ref().map_or(true, |(was_public, _)| *was_public) {
         state.public.invalidate();
     }
+    let (_, out) = result?;
     Ok(match out {
         Some(out) => HttpResponse::Ok().json(out),
         None => HttpResponse::NoContent().finish(),

@@ -312,11 +312,12 @@ async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResul
             Outcome::Deleted => Err(ApiError::internal("a moderation step deleted an activity")),
         }
     })
-    .await?;
+    .await;
+    // Also when the decision committed and its view then failed.
     state.public.invalidate();
     // This process's median wait now misses a decision.
     state.median_wait.forget();
-    Ok(HttpResponse::Ok().json(out))
+    Ok(HttpResponse::Ok().json(out?))
 }
 
 /// Approve a pending activity (it becomes public), or an approved activity's pending

@@ -23,6 +23,12 @@ pub struct GenerationSlot(Mutex<State>);
 #[derive(Debug, Clone, Copy)]
 pub struct Ticket(u64);
 
+impl Ticket {
+    pub fn epoch(self) -> u64 {
+        self.0
+    }
+}
+
 impl GenerationSlot {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())

@@ -146,17 +146,28 @@ impl PublicCache {
     /// The current data generation: the last read if it is at most two refresh intervals old
     /// (the watcher renews it every interval), else read now, once for all who ask together.
     pub async fn generation(&self, pool: &db::Pool) -> ApiResult<i64> {
+        self.generation_from(|| db::run::<_, crate::error::ApiError, _>(pool, |conn| Ok(db::generation::get(conn)?)))
+            .await
+    }
+
+    /// [`Self::generation`] with `read` asking the database. Callers share a read only
+    /// within one epoch: one that asks after this process's own change never joins a read
+    /// that began before it.
+    async fn generation_from<F, Fut>(&self, read: F) -> ApiResult<i64>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = ApiResult<i64>>,
+    {
         if let Some(gen) = self.fresh_generation(2 * self.refresh) {
             return Ok(gen);
         }
+        let ticket = self.generation.ticket();
         self.reading
             .run(
-                "generation",
+                &format!("generation {}", ticket.epoch()),
                 || self.fresh_generation(self.refresh),
                 || async {
-                    let ticket = self.generation.ticket();
-                    let gen =
-                        db::run::<_, crate::error::ApiError, _>(pool, |conn| Ok(db::generation::get(conn)?)).await?;
+                    let gen = read().await?;
                     // Answered even when not kept: it was read after this request began.
                     self.generation.store(ticket, gen);
                     Ok(gen)
@@ -262,6 +273,31 @@ mod tests {
         cache.put("same".into(), 2, etag(2, "same"), body.clone());
         assert_eq!(cache.cached_bytes(), before);
         assert!(cache.get("same", 2).is_some());
+    }
+
+    /// A read in flight began before this process's change: a request after the change
+    /// must not be handed its answer.
+    #[actix_web::test]
+    async fn a_request_after_a_change_does_not_join_an_older_read() {
+        let cache = PublicCache::new(Duration::from_millis(250));
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+        let old_read = cache.generation_from(|| async move {
+            let _ = started_tx.send(());
+            let _ = release_rx.await;
+            Ok(1)
+        });
+        let after_change = async {
+            let _ = started_rx.await;
+            cache.invalidate();
+            let new = cache.generation_from(|| async { Ok(2) });
+            let _ = release_tx.send(());
+            new.await
+        };
+        let (old, new) = futures_util::future::join(old_read, after_change).await;
+        assert_eq!(old.unwrap(), 1);
+        assert_eq!(new.unwrap(), 2, "joined the read from before the change");
+        assert_eq!(cache.fresh_generation(Duration::from_secs(1)), Some(2));
     }
 
     #[test]

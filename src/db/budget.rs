@@ -57,6 +57,17 @@ pub fn within<T, E: From<Error>>(budget: Option<Duration>, f: impl FnOnce() -> R
     }
 }
 
+/// Runs `f` (a wait for another thread's work, such as the SQLite write thread) with the
+/// clock of this thread's unit of work stopped: the time waited is not taken from its budget.
+pub fn paused<T>(f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = f();
+    if let Some(deadline) = DEADLINE.get() {
+        DEADLINE.set(Some(deadline + started.elapsed()));
+    }
+    out
+}
+
 /// The deadline of the unit of work running on this thread; the previous one comes back
 /// when it ends, also by a panic.
 struct Unit {
@@ -209,6 +220,23 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.code(), "test_refused", "an error in time keeps its code");
+    }
+
+    /// Time spent waiting for another thread (the write thread) is not taken from the budget.
+    #[test]
+    fn a_wait_for_another_thread_does_not_use_the_budget() {
+        let mut conn = memory();
+        let n = within(Some(Duration::from_millis(100)), || {
+            paused(|| std::thread::sleep(Duration::from_millis(150)));
+            count_to(&mut conn, 10_000)
+        });
+        assert_eq!(n.unwrap(), 10_000);
+        let err = within(Some(Duration::from_millis(100)), || {
+            std::thread::sleep(Duration::from_millis(150));
+            count_to(&mut conn, 10_000)
+        })
+        .unwrap_err();
+        assert_eq!(err.code(), "statement_timeout", "without the pause the budget is spent");
     }
 
     /// On the write thread, a body past its budget fails alone; a statement that writes is

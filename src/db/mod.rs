@@ -249,7 +249,8 @@ where
     F: FnOnce(&mut DbConn) -> std::result::Result<T, E> + Send + 'static,
 {
     match &conn.writer {
-        Some(writer) if !in_transaction(&mut conn.pooled)? => writer.run(f),
+        // The body gets a budget of its own there; the wait for it is not the caller's.
+        Some(writer) if !in_transaction(&mut conn.pooled)? => budget::paused(|| writer.run(f)),
         _ => transaction_on(&mut conn.pooled, f),
     }
 }

@@ -68,6 +68,8 @@ trait Member: Send {
 
 struct Call<T, E, F> {
     body: Option<F>,
+    /// Whether the body began (a body that panicked began and has no outcome).
+    began: bool,
     budget: Option<Duration>,
     outcome: Option<Result<T, E>>,
     reply: mpsc::SyncSender<Result<T, E>>,
@@ -80,6 +82,7 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E> + Send,
 {
     fn run(&mut self, conn: &mut DbConn) -> bool {
+        self.began = true;
         let outcome = self.body.take().map(|f| super::budget::within(self.budget, || f(conn)));
         let ok = matches!(outcome, Some(Ok(_)));
         self.outcome = outcome;
@@ -91,6 +94,12 @@ where
             (Some(Err(e)), _) => Err(e),
             (Some(Ok(v)), None) => Ok(v),
             (Some(Ok(_)), Some(why)) => Err(lost(why).into()),
+            // The write connection could not be opened or begin (busy past busy_timeout with
+            // another process's writes, or unreachable): the database cannot answer now.
+            (None, why) if !self.began => {
+                Err(Error::Unavailable(why.unwrap_or_else(|| "the write did not run".into())).into())
+            }
+            // The body panicked: a bug.
             (None, why) => Err(Error::Other(why.unwrap_or_else(|| "the transaction did not run".into())).into()),
         };
         // The caller may have gone (a panic on its side); nothing to tell then.
@@ -123,6 +132,7 @@ impl Writer {
         let (reply, answer) = mpsc::sync_channel(1);
         let call = Box::new(Call {
             body: Some(f),
+            began: false,
             budget: self.budget,
             outcome: None,
             reply,

@@ -45,6 +45,12 @@ fn logs_never_contain_passwords_tokens_or_hashes() {
     );
     let admin = api.login(ADMIN_EMAIL);
     let moderator = api.moderator(&admin, "logs-mod@example.jp");
+    // An admin's account search names a private address in the query string.
+    assert_eq!(
+        api.get("/api/v1/admin/accounts?q=logs%40example.jp", Some(&admin))
+            .status,
+        200
+    );
     api.expect(
         204,
         "/api/v1/me/password",
@@ -88,6 +94,10 @@ fn logs_never_contain_passwords_tokens_or_hashes() {
         assert!(!log.contains(&stored), "the log contains a refresh token hash");
     }
     assert!(!log.contains("$argon2"), "the log contains a password hash");
+    assert!(
+        !log.contains("logs@example.jp") && !log.contains("logs%40example.jp"),
+        "the log contains a registrant's email"
+    );
 }
 
 /// Signs in again as the flow's registrant (its first access token still works, but this
