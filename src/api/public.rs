@@ -9,7 +9,7 @@ use crate::api::public_view::PublicActivity;
 use crate::db::public::{self, PublicFilter, PublicRow};
 use crate::db::{self, campaigns};
 use crate::domain::activity::{category_bit, category_codes};
-use crate::domain::codes::Kind;
+use crate::domain::codes::{ActivityFormat, Category, Kind};
 use crate::domain::{reference, text};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::public_cache::{etag, FirstPage};
@@ -41,13 +41,16 @@ pub struct PublicQuery {
     pub campaign: Option<String>,
     /// Category code; repeat for "any of".
     #[serde(default)]
-    #[param(value_type = Option<Vec<String>>, explode = true)]
+    #[param(value_type = Option<Vec<Category>>, explode = true)]
     pub category: Vec<String>,
     /// JIS X 0401 code "01"–"47".
+    #[param(pattern = "^(0[1-9]|[1-3][0-9]|4[0-7])$")]
     pub prefecture: Option<String>,
     /// `organization` or `individual`.
+    #[param(value_type = Option<Kind>)]
     pub kind: Option<String>,
     /// `online`, `onsite` or `hybrid`.
+    #[param(value_type = Option<ActivityFormat>)]
     pub format: Option<String>,
     /// Substring of title, description or organizer name; ignores full-/half-width and case.
     #[param(max_length = 100)]
@@ -422,7 +425,7 @@ pub struct FeedQuery {
     pub campaign: Option<String>,
     /// Category code; repeat for "any of".
     #[serde(default)]
-    #[param(value_type = Option<Vec<String>>, explode = true)]
+    #[param(value_type = Option<Vec<Category>>, explode = true)]
     pub category: Vec<String>,
 }
 
