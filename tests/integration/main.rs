@@ -16,4 +16,5 @@ mod proc_util;
 mod process;
 mod public;
 mod request_id;
+mod web;
 mod workflow;
