@@ -1,11 +1,11 @@
 //! The one App factory, used by the server, the tests and the spec export alike.
 
 use crate::api;
+use crate::cors;
 use crate::error::ApiError;
 use crate::openapi;
 use crate::request_id;
 use crate::state::State;
-use actix_cors::Cors;
 use actix_web::body::{BodySize, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -31,7 +31,7 @@ pub fn build(
         InitError = (),
     >,
 > {
-    let cors = cors(&state.config.cors_allowed_origins);
+    let cors = cors::configured(&state.config.cors_allowed_origins);
     let (app, _) = App::new().into_utoipa_app().configure(api::configure).split_for_parts();
     app.app_data(state)
         .service(web::redirect("/docs", "/docs/"))
@@ -40,8 +40,10 @@ pub fn build(
                 .url("/openapi.json", openapi::spec().clone())
                 .config(utoipa_swagger_ui::Config::default().validator_url("none")),
         )
+        .configure(crate::web::configure)
         .default_service(web::to(crate::fallback::fallback))
         .wrap(cors)
+        .wrap(from_fn(cors::public_any_origin))
         .wrap(from_fn(request_context))
         .wrap(from_fn(head_as_get))
         // The access line is written after the response, outside the request's scope, so it
@@ -54,40 +56,6 @@ pub fn build(
         )
 }
 
-/// Origins allowed by `CORS_ALLOWED_ORIGINS`; none when it is empty.
-fn cors(origins: &[String]) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_NONE_MATCH])
-        .expose_headers([
-            header::ETAG,
-            header::RETRY_AFTER,
-            HeaderName::from_static("x-request-id"),
-        ])
-        .max_age(600)
-        .block_on_origin_mismatch(false);
-    for origin in origins {
-        cors = cors.allowed_origin(origin);
-    }
-    cors
-}
-
-/// A CORS preflight from an origin that `CORS_ALLOWED_ORIGINS` does not list.
-fn refused_preflight(req: &ServiceRequest) -> bool {
-    if req.method() != actix_web::http::Method::OPTIONS
-        || !req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
-    {
-        return false;
-    }
-    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
-        return false;
-    };
-    let allowed = req
-        .app_data::<State>()
-        .is_some_and(|s| s.config.cors_allowed_origins.iter().any(|o| o == origin));
-    !allowed
-}
-
 /// The request id of this request: the client's `X-Request-Id` when it is safe (see
 /// [`request_id::accept`]), else new.
 #[derive(Debug, Clone)]
@@ -97,7 +65,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Gives every request an id (echoed in `X-Request-Id`, and current while the request is
 /// served, so its log lines and 5xx problems carry it) and every response the security
-/// headers; `/docs/` gets a Content-Security-Policy that allows only its own assets.
+/// headers; `/docs/` gets a Content-Security-Policy that allows only its own assets, and
+/// every other response without one of its own (the pages in [`crate::web`] set theirs)
+/// the strictest.
 async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -105,7 +75,7 @@ async fn request_context(
     let id = request_id::accept(req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()));
     let is_docs = req.path().starts_with("/docs");
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = if refused_preflight(&req) {
+    let mut res = if cors::refused_preflight(&req) {
         // actix-cors would answer a plain-text 400; keep the one error shape.
         let problem = ApiError::forbidden("This origin is not allowed to call the API from a browser.");
         req.into_response(problem.error_response()).map_into_boxed_body()
@@ -127,7 +97,7 @@ async fn request_context(
                 "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
             ),
         );
-    } else {
+    } else if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),

@@ -73,6 +73,9 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub cors_allowed_origins: Vec<String>,
+    /// The CSP `frame-ancestors` sources of `GET /embed` (`EMBED_ALLOWED_ORIGINS`): `*`, or
+    /// origins separated by spaces.
+    pub embed_frame_ancestors: String,
     pub auth_rate_limit_per_minute: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
@@ -183,6 +186,8 @@ impl Config {
             access_token_ttl: Duration::from_secs(number(&get, "ACCESS_TOKEN_TTL_SECS", 900, 30, 86_400)?),
             refresh_token_ttl: Duration::from_secs(number(&get, "REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)? * 86_400),
             cors_allowed_origins,
+            embed_frame_ancestors: frame_ancestors(get("EMBED_ALLOWED_ORIGINS").as_deref())
+                .map_err(|m| err("EMBED_ALLOWED_ORIGINS", m))?,
             auth_rate_limit_per_minute: number(&get, "AUTH_RATE_LIMIT_PER_MINUTE", 10, 1, 1_000_000)? as u32,
             trusted_proxies: get("TRUSTED_PROXIES")
                 .unwrap_or_default()
@@ -262,6 +267,37 @@ fn base_url(raw: &str) -> Result<String, String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// `EMBED_ALLOWED_ORIGINS` as CSP `frame-ancestors` sources: `*` when unset, else each
+/// comma-separated entry as `http(s)://host[:port]` (the host may start with `*.`), so
+/// nothing but origins can reach the header.
+fn frame_ancestors(raw: Option<&str>) -> Result<String, String> {
+    let raw = raw.map(str::trim).unwrap_or("");
+    if raw.is_empty() || raw == "*" {
+        return Ok("*".into());
+    }
+    let mut out = Vec::new();
+    for entry in raw.split(',').map(|e| e.trim().trim_end_matches('/')) {
+        let bad = || {
+            format!("`{entry}` is not an origin: use `*`, or scheme, host and optional port such as https://partner.example.jp")
+        };
+        let rest = entry
+            .strip_prefix("https://")
+            .or_else(|| entry.strip_prefix("http://"))
+            .ok_or_else(bad)?;
+        let (host, port) = rest.split_once(':').unwrap_or((rest, "0"));
+        let bare = host.strip_prefix("*.").unwrap_or(host);
+        let host_ok = !bare.is_empty()
+            && bare
+                .split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        if !host_ok || port.parse::<u16>().is_err() {
+            return Err(bad());
+        }
+        out.push(entry.to_ascii_lowercase());
+    }
+    Ok(out.join(" "))
+}
+
 fn number(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
@@ -292,143 +328,4 @@ fn random_secret() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Config::from_lookup(|k| map.get(k).cloned())
-    }
-
-    #[test]
-    fn defaults_are_development_on_sqlite() {
-        let c = config(&[]).unwrap();
-        assert_eq!(c.app_env, AppEnv::Development);
-        assert_eq!(c.database, DbTarget::Sqlite("data/telework-registry.db".into()));
-        assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.public_base_url, "http://127.0.0.1:8080");
-        assert!(c.jwt_secret_ephemeral);
-        assert!(c.jwt_secret.expose().len() >= MIN_JWT_SECRET_BYTES);
-    }
-
-    #[test]
-    fn production_requires_a_long_secret() {
-        let e = config(&[("APP_ENV", "production")]).unwrap_err();
-        assert_eq!(e.variable, "JWT_SECRET");
-        let e = config(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]).unwrap_err();
-        assert_eq!(e.variable, "JWT_SECRET");
-        let long = "x".repeat(32);
-        let c = config(&[("APP_ENV", "production"), ("JWT_SECRET", &long)]).unwrap();
-        assert!(!c.jwt_secret_ephemeral);
-    }
-
-    #[test]
-    fn bad_values_name_their_variable() {
-        assert_eq!(
-            config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable,
-            "DATABASE_URL"
-        );
-        assert_eq!(config(&[("BIND_ADDR", "nope")]).unwrap_err().variable, "BIND_ADDR");
-        assert_eq!(
-            config(&[("AUTH_RATE_LIMIT_PER_MINUTE", "0")]).unwrap_err().variable,
-            "AUTH_RATE_LIMIT_PER_MINUTE"
-        );
-        assert_eq!(config(&[("APP_ENV", "staging")]).unwrap_err().variable, "APP_ENV");
-        assert_eq!(
-            config(&[("TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")])
-                .unwrap_err()
-                .variable,
-            "TRUSTED_PROXIES"
-        );
-    }
-
-    #[test]
-    fn in_memory_sqlite_is_refused() {
-        for url in [
-            "sqlite://:memory:",
-            ":memory:",
-            "sqlite:file::memory:",
-            "file:x.db?cache=shared&mode=memory",
-        ] {
-            let e = config(&[("DATABASE_URL", url)]).unwrap_err();
-            assert_eq!(e.variable, "DATABASE_URL", "{url}");
-            assert!(e.message.contains("file"), "{}", e.message);
-        }
-        for url in ["sqlite://data/x.db", "sqlite://file:x.db?cache=shared", "memory.db"] {
-            assert!(config(&[("DATABASE_URL", url)]).is_ok(), "{url}");
-        }
-    }
-
-    #[test]
-    fn trusted_proxies_default_to_none() {
-        let c = config(&[]).unwrap();
-        assert!(!c.trusted_proxies.trusts("127.0.0.1".parse().unwrap()));
-        let c = config(&[("TRUSTED_PROXIES", "127.0.0.1, 2001:db8::/32")]).unwrap();
-        assert!(c.trusted_proxies.trusts("127.0.0.1".parse().unwrap()));
-        assert!(c.trusted_proxies.trusts("2001:db8::1".parse().unwrap()));
-    }
-
-    #[test]
-    fn public_base_url_is_absolute_http_without_trailing_slash() {
-        let base = |v: &str| config(&[("PUBLIC_BASE_URL", v)]).map(|c| c.public_base_url);
-        assert_eq!(
-            base("https://telework.example.jp/").unwrap(),
-            "https://telework.example.jp"
-        );
-        assert_eq!(
-            base("https://Telework.Example.jp/registry/").unwrap(),
-            "https://telework.example.jp/registry"
-        );
-        assert_eq!(
-            config(&[("BIND_ADDR", "[::1]:9000")]).unwrap().public_base_url,
-            "http://[::1]:9000"
-        );
-        for bad in [
-            "telework.example.jp",
-            "/api",
-            "ftp://telework.example.jp",
-            "https://",
-            "https://user:pw@telework.example.jp",
-            "https://telework.example.jp/?a=1",
-            "https://telework.example.jp/#x",
-        ] {
-            let e = base(bad).unwrap_err();
-            assert_eq!(e.variable, "PUBLIC_BASE_URL", "{bad}");
-        }
-    }
-
-    #[test]
-    fn statement_timeout_defaults_to_two_seconds_and_zero_lifts_it() {
-        assert_eq!(
-            config(&[]).unwrap().pool.statement_timeout,
-            Some(Duration::from_secs(2))
-        );
-        let c = config(&[("STATEMENT_TIMEOUT_MS", "250")]).unwrap();
-        assert_eq!(c.pool.statement_timeout, Some(Duration::from_millis(250)));
-        assert_eq!(
-            config(&[("STATEMENT_TIMEOUT_MS", "0")]).unwrap().pool.statement_timeout,
-            None
-        );
-        for bad in ["-1", "2s", "600001"] {
-            assert_eq!(
-                config(&[("STATEMENT_TIMEOUT_MS", bad)]).unwrap_err().variable,
-                "STATEMENT_TIMEOUT_MS"
-            );
-        }
-    }
-
-    #[test]
-    fn secrets_do_not_print() {
-        let s = Secret::new("hunter2-hunter2");
-        assert!(!format!("{s:?} {s}").contains("hunter2"));
-        let c = config(&[("JWT_SECRET", "a-very-long-secret-value-of-40-bytes-xx")]).unwrap();
-        assert!(!format!("{c:?}").contains("a-very-long-secret"));
-    }
-
-    #[test]
-    fn cors_origins_are_split_and_trimmed() {
-        let c = config(&[("CORS_ALLOWED_ORIGINS", "https://a.example/, https://b.example")]).unwrap();
-        assert_eq!(c.cors_allowed_origins, vec!["https://a.example", "https://b.example"]);
-    }
-}
+mod tests;

@@ -34,13 +34,29 @@ pub struct Problem {
     /// For `validation_failed`: every invalid field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// For `version_conflict` and `invalid_transition`: the resource as it is now.
+    /// For `version_conflict` and `invalid_transition`: the resource as it is now, in the
+    /// view the caller reads it in (an activity, or a campaign).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = current_schema)]
     pub current: Option<Value>,
     /// For server errors: `urn:request:{id}` with the response's `X-Request-Id`; quote it in reports.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
+}
+
+/// `Problem.current`: one of the views a conflict carries, named by their schemas (the API
+/// types live above this module).
+fn current_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{Object, OneOfBuilder, Type};
+    use utoipa::openapi::Ref;
+    OneOfBuilder::new()
+        .item(Ref::from_schema_name("ActivityOut"))
+        .item(Ref::from_schema_name("CampaignOut"))
+        .item(Object::with_type(Type::Null))
+        .description(Some(
+            "For `version_conflict` and `invalid_transition`: the resource as it is now (an activity or a campaign).",
+        ))
+        .into()
 }
 
 /// An error answered as a problem+json response (boxed, so `Result`s stay small).
@@ -307,140 +323,4 @@ impl From<actix_web::error::BlockingError> for ApiError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use actix_web::body::to_bytes;
-    use serde_json::json;
-
-    async fn body_of(err: ApiError) -> (StatusCode, String, Value) {
-        let res = err.error_response();
-        let ctype = res.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
-        let status = res.status();
-        let bytes = to_bytes(res.into_body()).await.unwrap();
-        (status, ctype, serde_json::from_slice(&bytes).unwrap())
-    }
-
-    #[actix_web::test]
-    async fn validation_problem_has_exact_shape() {
-        let (status, ctype, body) = body_of(ApiError::field("title", "too_long", "at most 80 characters")).await;
-        assert_eq!(status, 400);
-        assert_eq!(ctype, PROBLEM_JSON);
-        assert_eq!(
-            body,
-            json!({
-                "type": "/problems/validation_failed",
-                "title": "Bad Request",
-                "status": 400,
-                "detail": "`title` is invalid: at most 80 characters",
-                "code": "validation_failed",
-                "errors": [{"field": "title", "code": "too_long", "message": "at most 80 characters"}]
-            })
-        );
-    }
-
-    #[actix_web::test]
-    async fn internal_error_hides_its_cause() {
-        let (status, _, body) = body_of(ApiError::internal("secret stack detail")).await;
-        assert_eq!(status, 500);
-        assert_eq!(
-            body,
-            json!({
-                "type": "/problems/internal_error",
-                "title": "Internal Server Error",
-                "status": 500,
-                "detail": "Something went wrong on our side; it has been logged.",
-                "code": "internal_error"
-            })
-        );
-    }
-
-    #[actix_web::test]
-    async fn server_errors_name_their_request() {
-        use crate::request_id::in_scope;
-        let (_, _, body) = in_scope("req-7".into(), body_of(ApiError::internal("cause"))).await;
-        assert_eq!(body["instance"], "urn:request:req-7");
-        let (_, _, body) = in_scope("req-7".into(), body_of(ApiError::unavailable("pool"))).await;
-        assert_eq!(body["instance"], "urn:request:req-7");
-        let (_, _, body) = in_scope("req-7".into(), body_of(ApiError::not_found("x"))).await;
-        assert!(
-            body.get("instance").is_none(),
-            "a 4xx is about the request itself: {body}"
-        );
-    }
-
-    #[actix_web::test]
-    async fn conflict_carries_current_state() {
-        let err = ApiError::conflict("version_conflict", "stale").with_current(json!({"version": 3}));
-        let (status, _, body) = body_of(err).await;
-        assert_eq!(status, 409);
-        assert_eq!(
-            body,
-            json!({
-                "type": "/problems/version_conflict",
-                "title": "Conflict",
-                "status": 409,
-                "detail": "stale",
-                "code": "version_conflict",
-                "current": {"version": 3}
-            })
-        );
-    }
-
-    #[actix_web::test]
-    async fn rate_limited_sets_retry_after() {
-        let res = ApiError::rate_limited(42).error_response();
-        assert_eq!(res.status(), 429);
-        assert_eq!(res.headers().get(RETRY_AFTER).unwrap(), "42");
-    }
-
-    #[actix_web::test]
-    async fn statement_timeout_is_a_503_with_retry_after() {
-        let res = ApiError::statement_timeout().error_response();
-        assert_eq!(res.headers().get(RETRY_AFTER).unwrap(), "1");
-        let (status, ctype, body) = body_of(ApiError::statement_timeout()).await;
-        assert_eq!(
-            (status, ctype.as_str()),
-            (StatusCode::SERVICE_UNAVAILABLE, PROBLEM_JSON)
-        );
-        assert_eq!(
-            body,
-            json!({
-                "type": "/problems/statement_timeout",
-                "title": "Service Unavailable",
-                "status": 503,
-                "detail": "The database could not answer within this request's time budget; retry shortly.",
-                "code": "statement_timeout"
-            })
-        );
-    }
-
-    #[test]
-    fn diesel_errors_map_to_stable_codes() {
-        assert_eq!(ApiError::from(diesel::result::Error::NotFound).code(), "not_found");
-        assert_eq!(
-            ApiError::from(diesel::result::Error::RollbackTransaction).code(),
-            "internal_error"
-        );
-    }
-}
-
-#[cfg(test)]
-mod leak_tests {
-    use super::*;
-
-    /// A database's own words (table, column, constraint names) never reach a client.
-    #[actix_web::test]
-    async fn database_text_never_reaches_a_body() {
-        use diesel::result::{DatabaseErrorKind, Error};
-        for kind in [DatabaseErrorKind::UniqueViolation, DatabaseErrorKind::Unknown] {
-            let err = Error::DatabaseError(
-                kind,
-                Box::new("UNIQUE constraint failed: secret_table.secret_col".to_owned()),
-            );
-            let res = ApiError::from(err).error_response();
-            let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
-            let body = String::from_utf8_lossy(&body);
-            assert!(!body.contains("secret"), "{body}");
-        }
-    }
-}
+mod tests;

@@ -4,7 +4,7 @@ use crate::api::extract::nullable;
 use crate::db::activities::WithSlug;
 use crate::db::utc;
 use crate::domain::activity::{category_codes, ActivityText, TextInput};
-use crate::domain::codes::ReasonCode;
+use crate::domain::codes::{ActivityFormat, Category, ReasonCode};
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, ApiResult};
 use crate::service::workflow::StepError;
@@ -16,14 +16,16 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActivityTextOut {
     /// Category codes: `try_practice`, `learn_discuss`, `support_cooperate`.
+    #[schema(value_type = Vec<Category>)]
     pub categories: Vec<String>,
     pub title: String,
     pub description: String,
     pub organizer_name: String,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
-    /// `online`, `onsite` or `hybrid`.
+    #[schema(value_type = Option<ActivityFormat>)]
     pub format: Option<String>,
+    /// JIS X 0401 code "01"–"47".
     pub prefecture: Option<String>,
     pub url: Option<String>,
 }
@@ -114,7 +116,7 @@ impl ActivityOut {
 pub struct NewActivity {
     /// The campaign's slug.
     pub campaign: String,
-    #[schema(min_items = 1)]
+    #[schema(value_type = Vec<Category>, min_items = 1)]
     pub categories: Vec<String>,
     #[schema(min_length = 1, max_length = 80)]
     pub title: String,
@@ -127,7 +129,7 @@ pub struct NewActivity {
     pub starts_on: Option<String>,
     #[schema(value_type = Option<String>, format = Date)]
     pub ends_on: Option<String>,
-    #[schema(pattern = "^(online|onsite|hybrid)$")]
+    #[schema(value_type = Option<ActivityFormat>)]
     pub format: Option<String>,
     #[schema(pattern = "^(0[1-9]|[1-3][0-9]|4[0-7])$")]
     pub prefecture: Option<String>,
@@ -159,6 +161,7 @@ impl NewActivity {
 pub struct ActivityPatch {
     /// The version the client saw.
     pub version: i64,
+    #[schema(value_type = Option<Vec<Category>>, min_items = 1)]
     pub categories: Option<Vec<String>>,
     #[schema(max_length = 80)]
     pub title: Option<String>,
@@ -174,7 +177,7 @@ pub struct ActivityPatch {
     #[schema(value_type = Option<String>, format = Date)]
     pub ends_on: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<ActivityFormat>)]
     pub format: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

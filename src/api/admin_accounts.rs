@@ -21,10 +21,10 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct AccountListQuery {
     /// `registrant`, `moderator` or `admin`.
-    #[param(value_type = Option<String>, pattern = "^(registrant|moderator|admin)$")]
+    #[param(value_type = Option<Role>)]
     pub role: Option<String>,
     /// `organization` or `individual`.
-    #[param(value_type = Option<String>, pattern = "^(organization|individual)$")]
+    #[param(value_type = Option<Kind>)]
     pub kind: Option<String>,
     /// `true` for disabled accounts only, `false` for enabled ones.
     #[param(value_type = Option<bool>)]

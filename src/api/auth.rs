@@ -24,7 +24,7 @@ pub struct RegisterRequest {
     #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     /// `organization` or `individual`.
-    #[schema(pattern = "^(organization|individual)$")]
+    #[schema(value_type = Kind)]
     pub kind: String,
     /// The public name: company name or an individual's chosen name (1–100 characters).
     #[schema(min_length = 1, max_length = 100)]

@@ -16,6 +16,7 @@ pub mod health;
 pub mod me;
 pub mod moderation;
 pub mod moderation_stats;
+pub mod moderation_view;
 pub mod page;
 pub mod public;
 pub mod reference;

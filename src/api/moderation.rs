@@ -4,11 +4,14 @@
 use crate::api::activity::{step_error, ActivityOut, VersionBody};
 use crate::api::caller::Moderator;
 use crate::api::extract::{parse_id, Json};
+use crate::api::moderation_view::{
+    moderation_view, with_owner, FieldChange, ModerationActivity, QueueItem, QueueItemKind,
+};
 use crate::api::page::{self, Cursor, Listed, Page, PageParams, Paging};
 use crate::db::activities::{self, QueueFilter, WithSlug};
-use crate::db::{accounts, campaigns, now, utc, DbConn};
+use crate::db::{accounts, campaigns, now, utc};
 use crate::domain::activity::category_bit;
-use crate::domain::codes::{Kind, ReasonCode};
+use crate::domain::codes::{Category, Kind, ReasonCode};
 use crate::domain::text::{self, Lines};
 use crate::domain::workflow::Action;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
@@ -16,81 +19,9 @@ use crate::service;
 use crate::service::workflow::{self, Outcome, Step};
 use crate::state::State;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
-
-/// The owner of an activity, with private contact data (moderators only).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OwnerContact {
-    #[schema(format = Uuid)]
-    pub id: String,
-    pub email: String,
-    pub kind: Option<Kind>,
-    pub display_name: String,
-    pub legal_name: Option<String>,
-    pub corporate_number: Option<String>,
-    pub industry: Option<String>,
-    pub prefecture: Option<String>,
-    pub website: Option<String>,
-    pub contact_name: Option<String>,
-    pub phone: Option<String>,
-}
-
-/// An activity as a moderator sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ModerationActivity {
-    #[serde(flatten)]
-    pub activity: ActivityOut,
-    pub owner: OwnerContact,
-}
-
-/// One changed field of a revision.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FieldChange {
-    pub field: String,
-    #[schema(value_type = Object)]
-    pub old: Value,
-    #[schema(value_type = Object)]
-    pub new: Value,
-}
-
-/// One item of the queue.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct QueueItem {
-    /// `submission` (a pending activity) or `revision` (an edit of an approved one).
-    pub kind: &'static str,
-    pub queued_at: DateTime<Utc>,
-    pub waiting_seconds: i64,
-    /// For a revision: the fields it changes, old → new.
-    pub changes: Vec<FieldChange>,
-    pub activity: ModerationActivity,
-}
-
-fn moderation_view(conn: &mut DbConn, item: WithSlug) -> ApiResult<ModerationActivity> {
-    let owner = accounts::find(conn, &item.0.account_id)?;
-    with_owner(item, owner)
-}
-
-fn with_owner(item: WithSlug, owner: accounts::AccountRow) -> ApiResult<ModerationActivity> {
-    Ok(ModerationActivity {
-        activity: ActivityOut::new(item)?,
-        owner: OwnerContact {
-            kind: owner.kind()?,
-            id: owner.id,
-            email: owner.email,
-            display_name: owner.display_name,
-            legal_name: owner.legal_name,
-            corporate_number: owner.corporate_number,
-            industry: owner.industry,
-            prefecture: owner.prefecture,
-            website: owner.website,
-            contact_name: owner.contact_name,
-            phone: owner.phone,
-        },
-    })
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -99,8 +30,10 @@ pub struct QueueQuery {
     /// Campaign slug.
     pub campaign: Option<String>,
     /// Category code.
+    #[param(value_type = Option<Category>)]
     pub category: Option<String>,
     /// `organization` or `individual`.
+    #[param(value_type = Option<Kind>)]
     pub kind: Option<String>,
 }
 
@@ -184,9 +117,9 @@ pub async fn queue(state: State, _m: Moderator, query: Listed<QueueQuery>) -> Ap
                 })
                 .unwrap_or_default();
             let kind = if item.0.pending_revision.is_some() {
-                "revision"
+                QueueItemKind::Revision
             } else {
-                "submission"
+                QueueItemKind::Submission
             };
             items.push(QueueItem {
                 kind,

@@ -8,7 +8,7 @@ use crate::api::page::{Listed, PageParams, Paging};
 use crate::cache::etag;
 use crate::db::public::PublicFilter;
 use crate::domain::activity::category_bit;
-use crate::domain::codes::Kind;
+use crate::domain::codes::{ActivityFormat, Category, Kind};
 use crate::domain::{reference, text};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::service::public::{self, json_bytes, Listing, PublicActivity, PublicPage, PublicStats};
@@ -28,13 +28,16 @@ pub struct PublicQuery {
     pub campaign: Option<String>,
     /// Category code; repeat for "any of".
     #[serde(default)]
-    #[param(value_type = Option<Vec<String>>, explode = true)]
+    #[param(value_type = Option<Vec<Category>>, explode = true)]
     pub category: Vec<String>,
     /// JIS X 0401 code "01"–"47".
+    #[param(pattern = "^(0[1-9]|[1-3][0-9]|4[0-7])$")]
     pub prefecture: Option<String>,
     /// `organization` or `individual`.
+    #[param(value_type = Option<Kind>)]
     pub kind: Option<String>,
     /// `online`, `onsite` or `hybrid`.
+    #[param(value_type = Option<ActivityFormat>)]
     pub format: Option<String>,
     /// Substring of title, description or organizer name; ignores full-/half-width and case.
     #[param(max_length = 100)]
@@ -234,7 +237,7 @@ pub struct FeedQuery {
     pub campaign: Option<String>,
     /// Category code; repeat for "any of".
     #[serde(default)]
-    #[param(value_type = Option<Vec<String>>, explode = true)]
+    #[param(value_type = Option<Vec<Category>>, explode = true)]
     pub category: Vec<String>,
 }
 

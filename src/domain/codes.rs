@@ -149,6 +149,24 @@ impl ReasonCode {
     }
 }
 
+codes!(
+    /// An activity category (labels in `GET /categories`).
+    Category, "category" {
+        TryPractice = "try_practice",
+        LearnDiscuss = "learn_discuss",
+        SupportCooperate = "support_cooperate",
+    }
+);
+
+codes!(
+    /// How an activity takes place.
+    ActivityFormat, "activity format" {
+        Online = "online",
+        Onsite = "onsite",
+        Hybrid = "hybrid",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +182,20 @@ mod tests {
         let err = Kind::try_from("company".to_owned()).unwrap_err();
         assert_eq!(err.to_string(), "`company` is not a known account kind");
         assert_eq!(serde_json::to_string(&ReasonCode::OffTopic).unwrap(), "\"off_topic\"");
+    }
+
+    /// The enums the spec shows for categories and formats are the reference lists.
+    #[test]
+    fn category_and_format_codes_match_the_reference_data() {
+        use crate::domain::reference::{CATEGORIES, FORMATS};
+        let codes = |items: &[crate::domain::reference::RefItem]| items.iter().map(|i| i.code).collect::<Vec<_>>();
+        assert_eq!(
+            Category::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            codes(&CATEGORIES)
+        );
+        assert_eq!(
+            ActivityFormat::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            codes(&FORMATS)
+        );
     }
 }

@@ -22,4 +22,5 @@ mod public_more;
 mod queue;
 mod request_id;
 mod tls;
+mod web;
 mod workflow;

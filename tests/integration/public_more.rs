@@ -53,12 +53,12 @@ async fn stats_count_approved_by_dimension() {
 }
 
 #[actix_web::test]
-async fn cors_allows_configured_origins_only() {
+async fn cors_allows_configured_origins_only_off_the_public_routes() {
     let app = TestApp::new().await;
     let ok = app
         .send(
             TestRequest::get()
-                .uri("/api/v1/public/activities")
+                .uri("/api/v1/campaigns")
                 .insert_header(("origin", "https://telework.example.jp")),
         )
         .await;
@@ -70,7 +70,7 @@ async fn cors_allows_configured_origins_only() {
         .send(
             TestRequest::default()
                 .method(actix_web::http::Method::OPTIONS)
-                .uri("/api/v1/public/activities")
+                .uri("/api/v1/campaigns")
                 .insert_header(("origin", "https://evil.example"))
                 .insert_header(("access-control-request-method", "GET")),
         )
@@ -81,7 +81,7 @@ async fn cors_allows_configured_origins_only() {
         .send(
             TestRequest::default()
                 .method(actix_web::http::Method::OPTIONS)
-                .uri("/api/v1/public/activities")
+                .uri("/api/v1/campaigns")
                 .insert_header(("origin", "https://telework.example.jp"))
                 .insert_header(("access-control-request-method", "GET")),
         )
@@ -94,7 +94,7 @@ async fn cors_allows_configured_origins_only() {
     let other = app
         .send(
             TestRequest::get()
-                .uri("/api/v1/public/activities")
+                .uri("/api/v1/campaigns")
                 .insert_header(("origin", "https://evil.example")),
         )
         .await;

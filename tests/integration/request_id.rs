@@ -79,9 +79,7 @@ fn server_errors_name_their_request_in_the_body_and_the_log() {
             "no error line with{tag}:\n{log}"
         );
         assert!(
-            lines
-                .iter()
-                .any(|l| l.contains("\"GET /api/v1/campaigns\" 500")),
+            lines.iter().any(|l| l.contains("\"GET /api/v1/campaigns\" 500")),
             "no access log line with{tag}:\n{log}"
         );
     }

@@ -4,7 +4,7 @@
 use crate::db::public::PublicRow;
 use crate::db::utc;
 use crate::domain::activity::category_codes;
-use crate::domain::codes::Kind;
+use crate::domain::codes::{ActivityFormat, Category, Kind};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -17,6 +17,7 @@ pub struct PublicActivity {
     pub id: String,
     /// The campaign's slug.
     pub campaign: String,
+    #[schema(value_type = Vec<Category>)]
     pub categories: Vec<String>,
     pub title: String,
     pub description: String,
@@ -24,7 +25,9 @@ pub struct PublicActivity {
     pub kind: Kind,
     /// JSIC division of an organization; `null` for individuals.
     pub industry: Option<String>,
+    /// JIS X 0401 code "01"–"47".
     pub prefecture: Option<String>,
+    #[schema(value_type = Option<ActivityFormat>)]
     pub format: Option<String>,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,

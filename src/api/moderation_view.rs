@@ -1,0 +1,107 @@
+//! What a moderator sees: an activity with its owner's contact data, and queue items with
+//! the changed fields of a revision.
+
+use crate::api::activity::ActivityOut;
+use crate::db::activities::WithSlug;
+use crate::db::{accounts, DbConn};
+use crate::domain::codes::Kind;
+use crate::error::ApiResult;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::openapi::schema::{ArrayBuilder, Object, OneOfBuilder, Schema, Type};
+use utoipa::ToSchema;
+
+/// The owner of an activity, with private contact data (moderators only).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnerContact {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub email: String,
+    pub kind: Option<Kind>,
+    pub display_name: String,
+    pub legal_name: Option<String>,
+    pub corporate_number: Option<String>,
+    pub industry: Option<String>,
+    pub prefecture: Option<String>,
+    pub website: Option<String>,
+    pub contact_name: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// An activity as a moderator sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModerationActivity {
+    #[serde(flatten)]
+    pub activity: ActivityOut,
+    pub owner: OwnerContact,
+}
+
+/// One changed field of a revision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldChange {
+    /// The name of the changed field, e.g. `title`.
+    pub field: String,
+    /// The value before the revision.
+    #[schema(schema_with = field_value)]
+    pub old: Value,
+    /// The value the revision proposes.
+    #[schema(schema_with = field_value)]
+    pub new: Value,
+}
+
+/// A field's value in a [`FieldChange`]: text (dates as `YYYY-MM-DD`), the list of category
+/// codes for `categories`, or `null` for an unset optional field.
+fn field_value() -> Schema {
+    OneOfBuilder::new()
+        .item(Object::with_type(Type::String))
+        .item(ArrayBuilder::new().items(Object::with_type(Type::String)))
+        .item(Object::with_type(Type::Null))
+        .description(Some(
+            "Text (dates as `YYYY-MM-DD`), the category codes for `categories`, or `null` for an unset field.",
+        ))
+        .into()
+}
+
+/// What waits in the queue: a pending activity, or an edit of an approved one.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueItemKind {
+    Submission,
+    Revision,
+}
+
+/// One item of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueItem {
+    pub kind: QueueItemKind,
+    pub queued_at: DateTime<Utc>,
+    pub waiting_seconds: i64,
+    /// For a revision: the fields it changes, old → new.
+    pub changes: Vec<FieldChange>,
+    pub activity: ModerationActivity,
+}
+
+pub fn moderation_view(conn: &mut DbConn, item: WithSlug) -> ApiResult<ModerationActivity> {
+    let owner = accounts::find(conn, &item.0.account_id)?;
+    with_owner(item, owner)
+}
+
+pub fn with_owner(item: WithSlug, owner: accounts::AccountRow) -> ApiResult<ModerationActivity> {
+    Ok(ModerationActivity {
+        activity: ActivityOut::new(item)?,
+        owner: OwnerContact {
+            kind: owner.kind()?,
+            id: owner.id,
+            email: owner.email,
+            display_name: owner.display_name,
+            legal_name: owner.legal_name,
+            corporate_number: owner.corporate_number,
+            industry: owner.industry,
+            prefecture: owner.prefecture,
+            website: owner.website,
+            contact_name: owner.contact_name,
+            phone: owner.phone,
+        },
+    })
+}
