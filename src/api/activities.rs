@@ -32,13 +32,6 @@ pub fn owner_view(conn: &mut DbConn, state: &AppState, item: WithSlug) -> ApiRes
     Ok(out)
 }
 
-fn owner_json(item: WithSlug) -> serde_json::Value {
-    ActivityOut::new(item)
-        .ok()
-        .and_then(|out| serde_json::to_value(out).ok())
-        .unwrap_or_default()
-}
-
 /// Loads an activity the caller owns; anyone else's is "not found".
 fn load_own(conn: &mut DbConn, id: &str, owner: &str) -> ApiResult<WithSlug> {
     let item = activities::find(conn, id)?;
@@ -162,7 +155,7 @@ async fn owner_step(state: &State, user: CurrentUser, id: String, step: Step) ->
     let result = service::run(&state.pool, move |conn| {
         let item = load_own(conn, &id, &user.id)?;
         let was_public = workflow::row_is_public(&item.0);
-        match workflow::perform(conn, item, &user, step).map_err(|e| step_error(e, owner_json))? {
+        match workflow::perform(conn, item, &user, step).map_err(step_error)? {
             Outcome::Deleted => Ok((was_public, None)),
             Outcome::Updated(item) => Ok((was_public, Some(owner_view(conn, &st, *item)?))),
         }

@@ -214,11 +214,14 @@ pub struct VersionBody {
     pub version: i64,
 }
 
-/// The problem for a workflow step that was not done; a 409 shows the activity as it is now,
-/// rendered by `view` for the caller.
-pub fn step_error(e: StepError, view: impl FnOnce(WithSlug) -> serde_json::Value) -> ApiError {
+/// The problem for a workflow step that was not done; a 409 shows the activity as it is now
+/// (owners and moderators see the same activity view).
+pub fn step_error(e: StepError) -> ApiError {
     match e {
-        StepError::Conflict { code, detail, current } => ApiError::conflict(code, detail).with_current(view(*current)),
+        StepError::Conflict { code, detail, current } => match ActivityOut::new(*current) {
+            Ok(view) => ApiError::conflict(code, detail).with_current(view),
+            Err(unreadable) => unreadable,
+        },
         StepError::Failed(e) => e,
         StepError::Lost => ApiError::conflict(
             "version_conflict",

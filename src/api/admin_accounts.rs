@@ -49,28 +49,8 @@ pub async fn list(state: State, _admin: Admin, query: Listed<AccountListQuery>) 
     let (q, paging) = query.split();
     let q = q?;
     let mut errors = Vec::new();
-    let role = q.role.as_deref().and_then(|r| {
-        let role = Role::parse(r);
-        if role.is_none() {
-            errors.push(FieldError::new(
-                "role",
-                "invalid_choice",
-                "must be registrant, moderator or admin",
-            ));
-        }
-        role
-    });
-    let kind = q.kind.as_deref().and_then(|k| {
-        let kind = Kind::parse(k);
-        if kind.is_none() {
-            errors.push(FieldError::new(
-                "kind",
-                "invalid_choice",
-                "must be organization or individual",
-            ));
-        }
-        kind
-    });
+    let role = Role::parse_field("role", q.role.as_deref(), &mut errors);
+    let kind = Kind::parse_field("kind", q.kind.as_deref(), &mut errors);
     let disabled = match q.disabled.as_deref() {
         None => None,
         Some("true") => Some(true),

@@ -78,13 +78,7 @@ pub async fn list(state: State, _admin: Admin, query: Listed<AuditQuery>) -> Api
         .map_err(|e| errors.extend(e.errors().iter().cloned()))
         .ok()
         .flatten();
-    let action = q.action.as_deref().and_then(|a| {
-        let parsed = AuditAction::parse(a);
-        if parsed.is_none() {
-            errors.push(FieldError::new("action", "invalid_choice", "is not an audit action"));
-        }
-        parsed
-    });
+    let action = AuditAction::parse_field("action", q.action.as_deref(), &mut errors);
     let since = time("since", q.since.as_deref(), &mut errors);
     let until = time("until", q.until.as_deref(), &mut errors);
     let paging = paging.map_err(|e| errors.extend(e));

@@ -6,7 +6,7 @@ use crate::api::extract::Json;
 use crate::db::accounts::{self, AccountChanges};
 use crate::db::{self, tokens};
 use crate::domain::account as rules;
-use crate::domain::codes::Kind;
+use crate::domain::codes::{Kind, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::service;
 use crate::state::State;
@@ -41,8 +41,12 @@ pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> A
     let account = service::run(&state.pool, move |conn| {
         service::transaction(conn, move |conn| {
             let current = accounts::find(conn, &user.id)?;
-            // Staff accounts have no kind; their profile follows the individual's rules.
-            let kind = current.kind()?.unwrap_or(Kind::Individual);
+            let kind = match (current.role, current.kind()?) {
+                (_, Some(kind)) => kind,
+                (Role::Registrant, None) => return Err(ApiError::internal("a registrant account has no kind")),
+                // Staff accounts have no kind; their profile follows the individual's rules.
+                (_, None) => Kind::Individual,
+            };
             let mut errors = Vec::new();
             let display_name = body
                 .display_name

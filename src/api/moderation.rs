@@ -1,14 +1,14 @@
 //! The approval queue: pending submissions and revisions, the moderator's full view with
 //! the owner's contact data, decisions, the reason catalogue and queue statistics.
 
-use crate::api::activity::{step_error, ActivityOut, VersionBody};
+use crate::api::activity::{step_error, VersionBody};
 use crate::api::caller::Moderator;
 use crate::api::extract::{parse_id, Json};
 use crate::api::moderation_view::{
     moderation_view, with_owner, FieldChange, ModerationActivity, QueueItem, QueueItemKind,
 };
 use crate::api::page::{self, Cursor, Listed, Page, PageParams, Paging};
-use crate::db::activities::{self, QueueFilter, WithSlug};
+use crate::db::activities::{self, QueueFilter};
 use crate::db::{accounts, campaigns, now, utc};
 use crate::domain::activity::category_bit;
 use crate::domain::codes::{Category, Kind, ReasonCode};
@@ -20,7 +20,6 @@ use crate::service::workflow::{self, Outcome, Step};
 use crate::state::State;
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -59,17 +58,7 @@ pub async fn queue(state: State, _m: Moderator, query: Listed<QueueQuery>) -> Ap
             0
         })
     });
-    let kind = q.kind.as_deref().and_then(|k| {
-        let kind = Kind::parse(k);
-        if kind.is_none() {
-            errors.push(FieldError::new(
-                "kind",
-                "invalid_choice",
-                "must be organization or individual",
-            ));
-        }
-        kind
-    });
+    let kind = Kind::parse_field("kind", q.kind.as_deref(), &mut errors);
     let paging = paging.map_err(|e| errors.extend(e));
     let (Ok(Paging { limit, cursor }), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
@@ -230,17 +219,10 @@ impl ReasonBody {
     }
 }
 
-fn moderation_json(item: WithSlug) -> Value {
-    ActivityOut::new(item)
-        .ok()
-        .and_then(|out| serde_json::to_value(out).ok())
-        .unwrap_or_default()
-}
-
 async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResult<HttpResponse> {
     let out = service::run(&state.pool, move |conn| {
         let item = activities::find(conn, &id)?;
-        match workflow::perform(conn, item, &m.0, step).map_err(|e| step_error(e, moderation_json))? {
+        match workflow::perform(conn, item, &m.0, step).map_err(step_error)? {
             Outcome::Updated(item) => moderation_view(conn, *item),
             Outcome::Deleted => Err(ApiError::internal("a moderation step deleted an activity")),
         }

@@ -49,7 +49,11 @@ pub async fn stats(state: State, _m: Moderator) -> ApiResult<HttpResponse> {
         let decisions = audit::decisions_since(conn, at - chrono::Duration::days(30))?;
         let mut days: BTreeMap<NaiveDate, BTreeMap<String, i64>> = BTreeMap::new();
         for (action, t, _) in decisions {
-            *days.entry(t.date()).or_default().entry(action).or_default() += 1;
+            *days
+                .entry(t.date())
+                .or_default()
+                .entry(action.as_str().to_owned())
+                .or_default() += 1;
         }
         Ok(ModerationStats {
             queue_length,

@@ -68,17 +68,7 @@ fn validate(q: PublicQuery, paging: Result<Paging, Vec<FieldError>>) -> ApiResul
             "must be a JIS X 0401 code from \"01\" to \"47\"",
         ));
     }
-    let kind = q.kind.as_deref().and_then(|k| {
-        let kind = Kind::parse(k);
-        if kind.is_none() {
-            errors.push(FieldError::new(
-                "kind",
-                "invalid_choice",
-                "must be organization or individual",
-            ));
-        }
-        kind
-    });
+    let kind = Kind::parse_field("kind", q.kind.as_deref(), &mut errors);
     if q.format.as_deref().is_some_and(|f| !reference::is_format(f)) {
         errors.push(FieldError::new(
             "format",

@@ -2,8 +2,8 @@
 //! Rows are only ever inserted (the database refuses updates and deletes).
 
 use super::schema::audit_events;
-use super::Result;
 use super::{new_id, now, DbConn};
+use super::{Error, Result};
 use crate::domain::actor::Actor;
 use crate::domain::codes::{AuditAction, ReasonCode, Role};
 use crate::domain::page::Cursor;
@@ -206,8 +206,11 @@ pub fn recent_waits(conn: &mut DbConn, n: i64) -> Result<Vec<i64>> {
 }
 
 /// Decision events since `since`: (action, time, seconds waited).
-pub fn decisions_since(conn: &mut DbConn, since: NaiveDateTime) -> Result<Vec<(String, NaiveDateTime, Option<i64>)>> {
-    Ok(audit_events::table
+pub fn decisions_since(
+    conn: &mut DbConn,
+    since: NaiveDateTime,
+) -> Result<Vec<(AuditAction, NaiveDateTime, Option<i64>)>> {
+    let rows: Vec<(String, NaiveDateTime, Option<i64>)> = audit_events::table
         .filter(audit_events::action.eq_any(AuditAction::DECISIONS.map(AuditAction::as_str)))
         .filter(audit_events::created_at.ge(since))
         .select((
@@ -215,5 +218,11 @@ pub fn decisions_since(conn: &mut DbConn, since: NaiveDateTime) -> Result<Vec<(S
             audit_events::created_at,
             audit_events::waited_seconds,
         ))
-        .load(conn)?)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(action, at, waited)| {
+            let action = AuditAction::try_from(action).map_err(|e| Error::Corrupt(e.to_string()))?;
+            Ok((action, at, waited))
+        })
+        .collect()
 }

@@ -42,6 +42,26 @@ macro_rules! codes {
                     _ => None,
                 }
             }
+
+            /// Parses the request parameter `field`, if given; an unknown code is added to
+            /// `errors` as `invalid_choice`, naming the codes allowed.
+            pub fn parse_field(
+                field: &str,
+                raw: Option<&str>,
+                errors: &mut Vec<$crate::domain::FieldError>,
+            ) -> Option<Self> {
+                let raw = raw?;
+                let parsed = Self::parse(raw);
+                if parsed.is_none() {
+                    let allowed: Vec<&str> = Self::ALL.iter().map(|c| c.as_str()).collect();
+                    errors.push($crate::domain::FieldError::new(
+                        field,
+                        "invalid_choice",
+                        format!("must be one of {}", allowed.join(", ")),
+                    ));
+                }
+                parsed
+            }
         }
 
         impl std::fmt::Display for $name {

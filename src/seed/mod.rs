@@ -97,20 +97,20 @@ enum Seeded {
 
 fn seed_in(conn: &mut DbConn, n: usize, at: NaiveDateTime) -> ApiResult<Seeded> {
     let campaign = demo_campaign(conn, at)?;
-    let count = |conn: &mut DbConn, status: &str| -> ApiResult<i64> {
+    let count = |conn: &mut DbConn, status: Status| -> ApiResult<i64> {
         Ok(activities::table
             .filter(activities::campaign_id.eq(&campaign.id))
-            .filter(activities::status.eq(status))
+            .filter(activities::status.eq(status.as_str()))
             .count()
             .get_result(conn)?)
     };
-    let have_approved = count(conn, "approved")?;
+    let have_approved = count(conn, Status::Approved)?;
     if have_approved >= n as i64 {
         return Ok(Seeded::Nothing {
             approved: have_approved,
         });
     }
-    let have_pending = count(conn, "pending")?;
+    let have_pending = count(conn, Status::Pending)?;
     let approved_needed = n - have_approved as usize;
     let pending_needed = pending_target(n).saturating_sub(have_pending as usize);
 
