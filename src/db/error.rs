@@ -127,6 +127,49 @@ mod tests {
         assert!(matches!(e, Error::Duplicate(Unique::Other)), "{e:?}");
     }
 
+    /// What PostgreSQL reports: the index by name, and text that must not matter.
+    struct PgInfo(&'static str);
+
+    impl DatabaseErrorInformation for PgInfo {
+        fn message(&self) -> &str {
+            "duplicate key value violates unique constraint"
+        }
+        fn details(&self) -> Option<&str> {
+            Some("Key (email)=(someone@example.jp) already exists.")
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            Some("accounts")
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            Some(self.0)
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    #[test]
+    fn unique_indexes_are_named_by_postgres_constraint_names() {
+        for (name, want) in [
+            ("accounts_email_key", Unique::AccountEmail),
+            ("accounts_corporate_number_key", Unique::AccountCorporateNumber),
+            ("campaigns_slug_key", Unique::CampaignSlug),
+            ("refresh_tokens_hash_key", Unique::Other),
+        ] {
+            let e = Error::from(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                Box::new(PgInfo(name)),
+            ));
+            assert!(matches!(e, Error::Duplicate(u) if u == want), "{name}: {e:?}");
+        }
+    }
+
     #[test]
     fn busy_is_unavailable_and_bad_rows_are_corrupt() {
         assert!(matches!(
