@@ -1,6 +1,8 @@
 //! Typed configuration from the environment. Every variable, with its default, is listed in
 //! `.env.example`; each error names the variable to fix.
 
+pub mod mail;
+
 use crate::client_addr::TrustedProxies;
 use crate::db::{DbTarget, PoolOptions};
 use std::fmt;
@@ -83,6 +85,8 @@ pub struct Config {
     pub password_cost: PasswordCost,
     /// How long a process trusts its last read of the public data generation.
     pub public_cache_refresh: Duration,
+    /// Mail: transport, sender, links, outbox pacing, digest (see [`mail::MailConfig`]).
+    pub mail: mail::MailConfig,
 }
 
 /// A variable that is present but unusable.
@@ -167,6 +171,7 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
+        let mail = mail::MailConfig::from_lookup(&get, app_env, &public_base_url)?;
         let default_pool = match database.backend() {
             crate::db::Backend::Sqlite => 8,
             crate::db::Backend::Postgres => 16,
@@ -202,6 +207,7 @@ impl Config {
             )?),
             password_cost: PasswordCost::DEFAULT,
             public_cache_refresh: Duration::from_millis(250),
+            mail,
         })
     }
 
@@ -315,7 +321,12 @@ mod tests {
         let e = config(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]).unwrap_err();
         assert_eq!(e.variable, "JWT_SECRET");
         let long = "x".repeat(32);
-        let c = config(&[("APP_ENV", "production"), ("JWT_SECRET", &long)]).unwrap();
+        let c = config(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &long),
+            ("MAIL_TRANSPORT", "files"),
+        ])
+        .unwrap();
         assert!(!c.jwt_secret_ephemeral);
     }
 
