@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod fallback;
+pub mod mail;
 pub mod openapi;
 pub mod public_cache;
 pub mod request_id;
