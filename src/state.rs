@@ -5,6 +5,7 @@ use crate::auth::password::Hasher;
 use crate::auth::rate_limit::RateLimiter;
 use crate::config::Config;
 use crate::db::Pool;
+use crate::mail::Mailer;
 use crate::public_cache::PublicCache;
 use crate::service::queue::MedianWait;
 
@@ -16,6 +17,10 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub hasher: Hasher,
     pub auth_limiter: RateLimiter,
+    /// Mailed links (password reset, verification) per email address and hour.
+    pub mail_limiter: RateLimiter<String>,
+    /// Writes mail to the outbox, with links from the configured base URLs.
+    pub mailer: Mailer,
     pub public: PublicCache,
     /// The median wait of recent decisions, recomputed at most every few seconds.
     pub median_wait: MedianWait,
@@ -30,6 +35,8 @@ impl AppState {
             jwt: JwtKeys::from_config(&config),
             hasher: Hasher::new(config.password_cost),
             auth_limiter: RateLimiter::new(config.auth_rate_limit_per_minute),
+            mail_limiter: RateLimiter::per(config.mail.per_address_per_hour, std::time::Duration::from_secs(3600)),
+            mailer: Mailer::new(&config),
             public,
             median_wait: Default::default(),
             pool,

@@ -45,6 +45,7 @@ impl FromRequest for CurrentUser {
                         role,
                         display_name: a.display_name,
                         industry: a.industry,
+                        email_verified: a.email_verified_at.is_some(),
                     })
                 }
                 _ => Err(invalid_token()),

@@ -308,9 +308,10 @@ fn moderation_json(item: WithSlug) -> Value {
 }
 
 async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResult<HttpResponse> {
+    let mailer = state.mailer.clone();
     let out = service::run(&state.pool, move |conn| {
         let item = activities::find(conn, &id)?;
-        match workflow::perform(conn, item, &m.0, step).map_err(|e| step_error(e, moderation_json))? {
+        match workflow::perform(conn, item, &m.0, step, &mailer).map_err(|e| step_error(e, moderation_json))? {
             Outcome::Updated(item) => moderation_view(conn, *item),
             Outcome::Deleted => Err(ApiError::internal("a moderation step deleted an activity")),
         }
