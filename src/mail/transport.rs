@@ -21,7 +21,7 @@ pub struct SendError {
 }
 
 impl SendError {
-    fn transient(message: impl Into<String>) -> Self {
+    pub fn transient(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             permanent: false,
