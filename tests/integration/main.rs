@@ -13,6 +13,7 @@ mod hygiene;
 mod links;
 mod mail_accounts;
 mod mail_outbox;
+mod mail_process;
 mod plans;
 mod proc_util;
 mod process;
