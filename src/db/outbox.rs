@@ -118,6 +118,17 @@ const CLAIM_POSTGRES: &str = "UPDATE outbox SET state = 'sending', lease_owner =
      AND body IS NOT NULL ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED) \
      RETURNING id, message_id, kind, recipient, subject, body, secret, attempts";
 
+/// Whether any row is due at `at`: a read, so that an idle worker takes no write lock.
+pub fn any_due(conn: &mut DbConn, at: NaiveDateTime) -> Result<bool> {
+    let due: Option<String> = outbox::table
+        .filter(outbox::state.eq_any([OutboxState::Pending.as_str(), OutboxState::Sending.as_str()]))
+        .filter(outbox::next_attempt_at.le(at))
+        .select(outbox::id)
+        .first(conn)
+        .optional()?;
+    Ok(due.is_some())
+}
+
 /// Claims up to `limit` rows due at `at` for `owner` until `lease_until`: pending rows whose
 /// time has come and sending rows whose lease has run out (their worker died). On
 /// PostgreSQL rows another worker is claiming are skipped, not waited for.

@@ -55,6 +55,9 @@ impl Worker {
     /// how many were claimed.
     pub fn deliver_due(&self, at: NaiveDateTime) -> db::Result<usize> {
         let mut conn = self.pool.get()?;
+        if !outbox::any_due(&mut conn, at)? {
+            return Ok(0);
+        }
         let lease_until = at + chrono::Duration::from_std(self.pacing.lease).unwrap_or(chrono::Duration::minutes(2));
         let owner = self.owner.clone();
         let rows = db::transaction(&mut conn, move |c| outbox::claim(c, &owner, at, lease_until, BATCH))?;

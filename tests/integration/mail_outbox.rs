@@ -305,3 +305,32 @@ async fn retries_back_off_then_die_and_an_admin_revives_them() {
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.body);
     drop(proxy);
 }
+
+/// A worker that dies holding rows keeps them only until its lease ends; then another worker
+/// claims them, and the first can no longer record an outcome for them.
+#[actix_web::test]
+async fn an_expired_lease_passes_the_row_to_another_worker() {
+    use telework_registry::db::{self, outbox};
+    let app = TestApp::new().await;
+    new_owner(&app, "lease").await;
+    let mut conn = app.pool.get().unwrap();
+    let t0 = now();
+    let lease = |t: chrono::NaiveDateTime| t + chrono::Duration::seconds(60);
+    let claim = |conn: &mut db::Conn, owner: &'static str, at| {
+        db::transaction(conn, move |c| outbox::claim(c, owner, at, lease(at), 10)).unwrap()
+    };
+    let first = claim(&mut conn, "worker-a", t0);
+    assert_eq!(first.len(), 1);
+    assert!(
+        claim(&mut conn, "worker-b", t0 + chrono::Duration::seconds(30)).is_empty(),
+        "claimed twice"
+    );
+    let second = claim(&mut conn, "worker-b", t0 + chrono::Duration::seconds(61));
+    assert_eq!(second.len(), 1, "the lease ran out");
+    assert_eq!((second[0].id.as_str(), second[0].attempts), (first[0].id.as_str(), 2));
+    let id = first[0].id.clone();
+    let a_sent = outbox::mark_sent(&mut conn, &id, "worker-a", now()).unwrap();
+    assert!(!a_sent, "a worker recorded an outcome after losing its lease");
+    assert!(outbox::mark_sent(&mut conn, &id, "worker-b", now()).unwrap());
+    assert_eq!(outbox::find(&mut conn, &id).unwrap().state.as_str(), "sent");
+}
