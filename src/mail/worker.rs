@@ -75,49 +75,69 @@ impl Worker {
                 })
                 .collect()
         });
-        for (row, outcome) in rows.iter().zip(outcomes) {
-            self.record(&mut conn, row, outcome)?;
-        }
+        // The batch's outcomes are recorded in one transaction (on SQLite one turn of the
+        // write thread, not one per mail).
+        let at = now();
+        let records: Vec<Record> = rows
+            .iter()
+            .zip(outcomes)
+            .map(|(row, outcome)| self.judge(row, outcome, at))
+            .collect();
+        let owner = self.owner.clone();
+        db::transaction(&mut conn, move |c| {
+            for r in records {
+                match r.failure {
+                    None => outbox::mark_sent(c, &r.id, &owner, at)?,
+                    Some((failure, error)) => outbox::mark_failed(c, &r.id, &owner, &error, failure, at)?,
+                };
+            }
+            Ok::<_, db::Error>(())
+        })?;
         Ok(claimed)
     }
 
-    fn record(&self, conn: &mut db::Conn, row: &Claimed, outcome: Result<(), SendError>) -> db::Result<()> {
-        let (id, owner, at) = (row.id.clone(), self.owner.clone(), now());
-        match outcome {
+    /// What to record for a row's outcome, logged here (by message id and kind only).
+    fn judge(&self, row: &Claimed, outcome: Result<(), SendError>, at: NaiveDateTime) -> Record {
+        let failure = match outcome {
             Ok(()) => {
                 log::info!("mail: delivered {} ({})", row.message_id, row.kind);
-                db::transaction(conn, move |c| outbox::mark_sent(c, &id, &owner, at))?;
+                None
             }
             Err(e) => {
                 let attempts = row.attempts.max(1) as u32;
                 let failure = if e.permanent || attempts >= self.pacing.max_attempts {
-                    Failure::Dead { erase: row.secret }
-                } else {
-                    let wait = backoff(self.pacing.backoff_base, attempts, jitter());
-                    Failure::RetryAt(at + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(6)))
-                };
-                match &failure {
-                    Failure::Dead { .. } => log::error!(
+                    log::error!(
                         "mail: {} ({}) is dead after {attempts} attempt(s): {}",
                         row.message_id,
                         row.kind,
                         e.message
-                    ),
-                    Failure::RetryAt(next) => log::warn!(
+                    );
+                    Failure::Dead { erase: row.secret }
+                } else {
+                    let wait = backoff(self.pacing.backoff_base, attempts, jitter());
+                    let next = at + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(6));
+                    log::warn!(
                         "mail: attempt {attempts} of {} ({}) failed, next at {next}: {}",
                         row.message_id,
                         row.kind,
                         e.message
-                    ),
-                }
-                let message = e.message.clone();
-                db::transaction(conn, move |c| {
-                    outbox::mark_failed(c, &id, &owner, &message, failure, at)
-                })?;
+                    );
+                    Failure::RetryAt(next)
+                };
+                Some((failure, e.message))
             }
+        };
+        Record {
+            id: row.id.clone(),
+            failure,
         }
-        Ok(())
     }
+}
+
+/// The outcome of one row: `None` delivered, or how it failed and why.
+struct Record {
+    id: String,
+    failure: Option<(Failure, String)>,
 }
 
 /// The wait before the next try after `attempts` failed ones: `base · 2^(attempts-1)`, capped
