@@ -211,7 +211,7 @@ mod tests {
             ("DIGEST_INTERVAL_MINUTES", "0"),
             ("MODERATION_SLA_HOURS", "x"),
         ] {
-            let e = mail(AppEnv::Development, &[(var, value), ("MAIL_FROM_UNUSED", "")]).unwrap_err();
+            let e = mail(AppEnv::Development, &[(var, value)]).unwrap_err();
             assert_eq!(e.variable, var, "{var}={value}: {e}");
         }
     }
