@@ -77,6 +77,38 @@ async fn registration_is_verified_by_mail_before_submitting() {
     assert_eq!((r.status, r.body["code"].as_str()), (400, Some("invalid_token")));
     // The sent row keeps no body (no live link at rest).
     assert_eq!(outbox_to(&app, &email)[0].state.as_str(), "sent");
+    let r = app
+        .post("/api/v1/auth/verify-email/resend", Some(&token), json!({}))
+        .await;
+    assert_eq!((r.status, r.body["code"].as_str()), (409, Some("already_verified")));
+}
+
+/// A resent verification mail works, and the link it replaces no longer does.
+#[actix_web::test]
+async fn a_resent_verification_link_replaces_the_first() {
+    let Some(smtp) = smtp("a_resent_verification_link_replaces_the_first") else {
+        return;
+    };
+    let app = TestApp::new().await;
+    let mail = Mailroom::new(&app, &smtp, &smtp.url);
+    let email = unique_address("resend");
+    let reg = register(&app, &email).await;
+    let token = reg["access_token"].as_str().unwrap().to_owned();
+    let r = app
+        .post("/api/v1/auth/verify-email/resend", Some(&token), json!({}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let mut got = mail.deliver(&email, 2).await;
+    assert_eq!(got.len(), 2);
+    got.sort_by(|a, b| a.message_id.cmp(&b.message_id));
+    let r = app
+        .post("/api/v1/auth/verify-email", None, json!({"token": got[0].token()}))
+        .await;
+    assert_eq!(r.body["code"], "invalid_token", "the replaced link worked: {}", r.body);
+    let r = app
+        .post("/api/v1/auth/verify-email", None, json!({"token": got[1].token()}))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
 }
 
 /// A reset request answers the same for known and unknown addresses; the mailed token resets

@@ -334,3 +334,55 @@ async fn an_expired_lease_passes_the_row_to_another_worker() {
     assert!(outbox::mark_sent(&mut conn, &id, "worker-b", now()).unwrap());
     assert_eq!(outbox::find(&mut conn, &id).unwrap().state.as_str(), "sent");
 }
+
+/// A revision's approval and rejection reach the owner too, the rejection with its reason.
+#[actix_web::test]
+async fn revision_decisions_are_mailed() {
+    let Some(smtp) = smtp("revision_decisions_are_mailed") else {
+        return;
+    };
+    let w = world().await;
+    let (app, moderator) = (&w.app, &w.moderator);
+    let mail = Mailroom::new(app, &smtp, &smtp.url);
+    let owner = new_owner(app, "revisions").await;
+    let p = pending(app, &owner, &w.campaign, "改訂前の題").await;
+    let id = p["id"].as_str().unwrap();
+    let approve = format!("/api/v1/moderation/activities/{id}/approve");
+    let a = app.act(moderator, &approve, json!({"version": p["version"]})).await;
+    let path = format!("/api/v1/activities/{id}");
+    let edit = |version: &Value, title: &str| {
+        app.patch(&path, Some(&owner.token), json!({"version": version, "title": title}))
+    };
+    let r = edit(&a["version"], "改訂後の題").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let a = app
+        .act(moderator, &approve, json!({"version": r.body["version"]}))
+        .await;
+    let r = edit(&a["version"], "却下される改訂").await;
+    let reject = format!("/api/v1/moderation/activities/{id}/reject");
+    let reason = "題名が活動内容と合っていません。";
+    app.act(
+        moderator,
+        &reject,
+        json!({"version": r.body["version"], "reason_code": "off_topic", "reason": reason}),
+    )
+    .await;
+    let got = mail.deliver(&owner.email, 4).await;
+    let find = |s: &str| {
+        got.iter()
+            .find(|m| m.subject.contains(s))
+            .unwrap_or_else(|| panic!("no `{s}`: {got:#?}"))
+    };
+    let ok = find("【変更承認】改訂後の題");
+    assert!(
+        ok.body.contains(&format!("/api/v1/public/activities/{id}")),
+        "{}",
+        ok.body
+    );
+    let no = find("【変更差し戻し】改訂後の題");
+    assert!(
+        no.body.contains("テレワークに関係しない内容") && no.body.contains(reason),
+        "{}",
+        no.body
+    );
+}
