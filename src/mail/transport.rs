@@ -66,6 +66,11 @@ impl Transport {
         Ok(Self { from, kind })
     }
 
+    /// Whether mail goes through SMTP (rather than to files).
+    pub fn is_smtp(&self) -> bool {
+        matches!(self.kind, Kind::Smtp(_))
+    }
+
     /// One line for the start-up log: where mail goes, without credentials.
     pub fn describe(config: &MailConfig) -> String {
         match &config.transport {

@@ -14,7 +14,9 @@ use chrono::NaiveDateTime;
 use std::time::Duration;
 
 /// Rows claimed per round.
-const BATCH: i64 = 10;
+const BATCH: i64 = 50;
+/// SMTP connections one worker uses at once.
+const CONCURRENT_SENDS: usize = 10;
 /// The longest wait between two attempts of one row.
 const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
 
@@ -62,19 +64,7 @@ impl Worker {
         let owner = self.owner.clone();
         let rows = db::transaction(&mut conn, move |c| outbox::claim(c, &owner, at, lease_until, BATCH))?;
         let claimed = rows.len();
-        // Each row of the batch goes out on a connection of its own: an SMTP exchange is
-        // mostly waiting (lettre writes the final `.` of a message apart from its body, so
-        // every message waits out the server's delayed ACK, ~40 ms on Linux).
-        let outcomes: Vec<Result<(), SendError>> = std::thread::scope(|s| {
-            let sends: Vec<_> = rows.iter().map(|row| s.spawn(|| self.transport.send(row))).collect();
-            sends
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(SendError::transient("the sending thread panicked")))
-                })
-                .collect()
-        });
+        let outcomes = self.send_all(&rows);
         // The batch's outcomes are recorded in one transaction (on SQLite one turn of the
         // write thread, not one per mail).
         let at = now();
@@ -94,6 +84,29 @@ impl Worker {
             Ok::<_, db::Error>(())
         })?;
         Ok(claimed)
+    }
+
+    /// Hands the rows to the transport. Files are written one after another; SMTP messages go
+    /// out up to [`CONCURRENT_SENDS`] at once, each on a pooled connection of its own, since
+    /// an SMTP exchange is mostly waiting (lettre writes a message's closing dot apart from its
+    /// body, so every message waits out the server's delayed ACK, ~40 ms on Linux).
+    fn send_all(&self, rows: &[Claimed]) -> Vec<Result<(), SendError>> {
+        if !self.transport.is_smtp() {
+            return rows.iter().map(|row| self.transport.send(row)).collect();
+        }
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(CONCURRENT_SENDS) {
+            std::thread::scope(|s| {
+                let sends: Vec<_> = chunk.iter().map(|row| s.spawn(|| self.transport.send(row))).collect();
+                for h in sends {
+                    outcomes.push(
+                        h.join()
+                            .unwrap_or_else(|_| Err(SendError::transient("the sending thread panicked"))),
+                    );
+                }
+            });
+        }
+        outcomes
     }
 
     /// What to record for a row's outcome, logged here (by message id and kind only).
