@@ -123,7 +123,13 @@ server_env_for() {
     SERVER_ENV=(DATABASE_URL="$DATABASE_URL" BIND_ADDR="127.0.0.1:$PORT" APP_ENV=production
         JWT_SECRET="$JWT_SECRET" RUST_LOG=warn AUTH_RATE_LIMIT_PER_MINUTE=1000000
         ACCESS_TOKEN_TTL_SECS=86400 REFRESH_TOKEN_TTL_DAYS= CORS_ALLOWED_ORIGINS=
-        JWT_ISSUER= JWT_AUDIENCE= DATABASE_POOL_SIZE= DATABASE_POOL_TIMEOUT_MS= WORKERS=)
+        JWT_ISSUER= JWT_AUDIENCE= DATABASE_POOL_SIZE= DATABASE_POOL_TIMEOUT_MS= WORKERS=
+        # Every create/submit/approve writes its outbox rows as in production; the mail goes
+        # to .eml files in the run's folder. The registrants signed up through the API submit
+        # without opening their verification mail.
+        SMTP_URL= MAIL_TRANSPORT=files MAIL_DIR="$CURRENT_DIR/mail" MAIL_FROM= FRONTEND_BASE_URL=
+        REQUIRE_EMAIL_VERIFICATION=false OUTBOX_MAX_ATTEMPTS= OUTBOX_POLL_MS= OUTBOX_BACKOFF_BASE_MS=
+        OUTBOX_LEASE_SECS= DIGEST_INTERVAL_MINUTES= MODERATION_SLA_HOURS= MAIL_RATE_LIMIT_PER_ADDRESS_PER_HOUR=)
 }
 
 # Runs SQL against the current database; rows come out with fields separated by spaces.

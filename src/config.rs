@@ -1,6 +1,8 @@
 //! Typed configuration from the environment. Every variable, with its default, is listed in
 //! `.env.example`; each error names the variable to fix.
 
+pub mod mail;
+
 use crate::client_addr::TrustedProxies;
 use crate::db::{DbTarget, PoolOptions};
 use std::fmt;
@@ -86,6 +88,8 @@ pub struct Config {
     pub password_cost: PasswordCost,
     /// How long a process trusts its last read of the public data generation.
     pub public_cache_refresh: Duration,
+    /// Mail: transport, sender, links, outbox pacing, digest (see [`mail::MailConfig`]).
+    pub mail: mail::MailConfig,
 }
 
 /// A variable that is present but unusable.
@@ -170,6 +174,7 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
+        let mail = mail::MailConfig::from_lookup(&get, app_env, &public_base_url)?;
         let default_pool = match database.backend() {
             crate::db::Backend::Sqlite => 8,
             crate::db::Backend::Postgres => 16,
@@ -211,6 +216,7 @@ impl Config {
             )?),
             password_cost: PasswordCost::DEFAULT,
             public_cache_refresh: Duration::from_millis(250),
+            mail,
         })
     }
 

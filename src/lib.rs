@@ -15,6 +15,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod fallback;
+pub mod mail;
 pub mod openapi;
 pub mod request_id;
 pub mod seed;

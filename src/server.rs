@@ -1,5 +1,5 @@
-//! Starting the HTTP server: database first, then the workers; graceful stop on SIGTERM or
-//! SIGINT (in-flight requests finish).
+//! Starting the HTTP server: database first, then the mail worker and the HTTP workers;
+//! graceful stop on SIGTERM or SIGINT (in-flight requests finish).
 
 use crate::app;
 use crate::config::Config;
@@ -16,6 +16,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
         );
     }
     let pool = open_and_migrate(&config)?;
+    // Every process delivers the outbox; several share it through leases.
+    crate::mail::worker::spawn(pool.clone(), &config)?;
     let addr = config.bind_addr;
     let workers = config.workers;
     let request_timeout = config.client_request_timeout;

@@ -6,6 +6,7 @@ use crate::auth::rate_limit::RateLimiter;
 use crate::cache::{MedianWait, PublicCache};
 use crate::config::Config;
 use crate::db::Pool;
+use crate::mail::Mailer;
 
 /// Shared application state, handed to handlers as `web::Data<AppState>`.
 #[derive(Debug)]
@@ -15,6 +16,10 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub hasher: Hasher,
     pub auth_limiter: RateLimiter,
+    /// Mailed links (password reset, verification) per email address and hour.
+    pub mail_limiter: RateLimiter<String>,
+    /// Writes mail to the outbox, with links from the configured base URLs.
+    pub mailer: Mailer,
     pub public: PublicCache,
     /// The median wait of recent decisions, recomputed at most every few seconds.
     pub median_wait: MedianWait,
@@ -29,6 +34,8 @@ impl AppState {
             jwt: JwtKeys::from_config(&config),
             hasher: Hasher::new(config.password_cost),
             auth_limiter: RateLimiter::new(config.auth_rate_limit_per_minute),
+            mail_limiter: RateLimiter::per(config.mail.per_address_per_hour, std::time::Duration::from_secs(3600)),
+            mailer: Mailer::new(&config),
             public,
             median_wait: Default::default(),
             pool,

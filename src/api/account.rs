@@ -33,6 +33,12 @@ pub struct AccountOut {
     pub contact_name: Option<String>,
     pub phone: Option<String>,
     pub disabled: bool,
+    /// Whether `email` is confirmed (through the mailed link).
+    pub email_verified: bool,
+    /// A new address waiting for confirmation; `email` stays in force until then.
+    pub pending_email: Option<String>,
+    /// Moderators and admins: whether they get the moderation digest.
+    pub notify_digest: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -46,6 +52,9 @@ impl TryFrom<AccountRow> for AccountOut {
             kind: a.kind()?,
             role: a.role,
             disabled: a.disabled_at.is_some(),
+            email_verified: a.email_verified_at.is_some(),
+            pending_email: a.pending_email,
+            notify_digest: a.notify_digest,
             created_at: utc(a.created_at),
             updated_at: utc(a.updated_at),
             id: a.id,
@@ -71,6 +80,12 @@ impl TryFrom<AccountRow> for AccountOut {
 pub struct MePatch {
     #[schema(min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
+    /// A new address: it takes effect once confirmed through the link mailed to it (the old
+    /// address is told of the change). The current address cancels a pending change.
+    #[schema(format = Email)]
+    pub email: Option<String>,
+    /// Moderators and admins: `false` stops the moderation digest.
+    pub notify_digest: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, max_length = 200)]
     pub legal_name: Option<Option<String>>,

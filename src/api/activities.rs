@@ -155,7 +155,7 @@ async fn owner_step(state: &State, user: CurrentUser, id: String, step: Step) ->
     let result = service::run(&state.pool, move |conn| {
         let item = load_own(conn, &id, &user.id)?;
         let was_public = workflow::row_is_public(&item.0);
-        match workflow::perform(conn, item, &user, step).map_err(step_error)? {
+        match workflow::perform(conn, item, &user, step, &st.mailer).map_err(step_error)? {
             Outcome::Deleted => Ok((was_public, None)),
             Outcome::Updated(item) => Ok((was_public, Some(owner_view(conn, &st, *item)?))),
         }
@@ -257,7 +257,8 @@ pub async fn remove(
 }
 
 /// Submit for approval (from draft, rejected, suspended or withdrawn), while the campaign's
-/// registration is open.
+/// registration is open and, where the registry requires it, once the account's email
+/// address is verified.
 #[utoipa::path(
     operation_id = "submit_activity",
     tag = "activities",
@@ -266,7 +267,7 @@ pub async fn remove(
     request_body = VersionBody,
     responses(
         (status = 200, body = ActivityOut),
-        (status = 403, description = "Not a registrant", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a registrant, or `email_unverified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such activity of yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_transition` or `version_conflict`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`registration_closed`", body = Problem, content_type = "application/problem+json")
@@ -280,6 +281,13 @@ pub async fn submit(
     body: Json<VersionBody>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
+    if state.config.mail.require_email_verification && !user.0.email_verified {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "email_unverified",
+            "Confirm your email address first: open the link in the verification mail (POST /auth/verify-email/resend sends it again).",
+        ));
+    }
     let step = Step {
         action: Action::Submit,
         version: body.into_inner()?.version,

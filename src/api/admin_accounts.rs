@@ -137,7 +137,10 @@ pub async fn create(state: State, admin: Admin, body: Json<NewStaff>) -> ApiResu
         service::transaction(conn, move |conn| {
             let id = new_id();
             let profile = Profile::default();
-            accounts::insert(conn, &NewAccount::new(&id, &email, &hash, role, None, &name, &profile))?;
+            accounts::insert(
+                conn,
+                &NewAccount::new(&id, &email, &hash, role, None, &name, &profile).verified(),
+            )?;
             AuditEvent::account(&id, &admin.0, AuditAction::AccountCreate, Some(format!("role {role}")))
                 .insert(conn)?;
             Ok(accounts::find(conn, &id)?)

@@ -1,6 +1,7 @@
 //! Registration, sign-in and token rotation.
 
 use crate::api::account::{AccountOut, RegisterProfile};
+use crate::api::caller::rate_limit;
 use crate::api::extract::Json;
 use crate::db::accounts::{self, NewAccount};
 use crate::db::new_id;
@@ -8,7 +9,7 @@ use crate::db::tokens::{self, Rotation};
 use crate::domain::account::{self as rules, Profile};
 use crate::domain::codes::{Kind, Role};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::service;
+use crate::service::{self, verification};
 use crate::state::State;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -104,18 +105,6 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-/// Counts an attempt for the client address: the TCP peer, or behind `TRUSTED_PROXIES` the
-/// client their `X-Forwarded-For` names (see [`crate::client_addr`]).
-fn rate_limit(state: &State, req: &HttpRequest) -> ApiResult<()> {
-    let forwarded = req.headers().get_all("x-forwarded-for");
-    // A value that is not visible ASCII reads as "", which is malformed like any non-address.
-    let forwarded: Vec<&str> = forwarded.map(|v| v.to_str().unwrap_or("")).collect();
-    let addr = req
-        .peer_addr()
-        .map(|peer| state.config.trusted_proxies.client(peer.ip(), forwarded));
-    state.auth_limiter.check(addr).map_err(ApiError::rate_limited)
-}
-
 fn token_pair(state: &State, account_id: &str, role: &Role, token_version: i64, refresh_token: String) -> TokenPair {
     TokenPair {
         access_token: state.jwt.issue(account_id, role.as_str(), token_version),
@@ -125,7 +114,9 @@ fn token_pair(state: &State, account_id: &str, role: &Role, token_version: i64, 
     }
 }
 
-/// Register an organization or individual account; returns it with tokens.
+/// Register an organization or individual account; returns it with tokens. A verification
+/// mail goes to the address; until it is confirmed the account may sign in and write drafts,
+/// but not submit them (when the registry requires verified addresses).
 #[utoipa::path(
     operation_id = "auth_register",
     tag = "auth",
@@ -180,6 +171,8 @@ pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest
                     &profile,
                 ),
             )?;
+            // The account and its verification mail commit together.
+            verification::send(conn, &st.mailer, &id, &display_name, &email, false)?;
             let refresh_token = tokens::issue(conn, &id, None, st.config.refresh_token_ttl)?;
             Ok((accounts::find(conn, &id)?, refresh_token))
         })

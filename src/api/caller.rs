@@ -5,6 +5,7 @@ use crate::db;
 pub use crate::domain::actor::Actor as CurrentUser;
 pub use crate::domain::codes::Role;
 use crate::error::ApiError;
+use crate::error::ApiResult;
 use crate::state::State;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
@@ -45,6 +46,7 @@ impl FromRequest for CurrentUser {
                         role,
                         display_name: a.display_name,
                         industry: a.industry,
+                        email_verified: a.email_verified_at.is_some(),
                     })
                 }
                 _ => Err(invalid_token()),
@@ -106,6 +108,18 @@ role_extractor!(
     |r| r == Role::Admin,
     "This needs an admin account."
 );
+
+/// Counts an attempt for the client address: the TCP peer, or behind `TRUSTED_PROXIES` the
+/// client their `X-Forwarded-For` names (see [`crate::client_addr`]).
+pub fn rate_limit(state: &State, req: &HttpRequest) -> ApiResult<()> {
+    let forwarded = req.headers().get_all("x-forwarded-for");
+    // A value that is not visible ASCII reads as "", which is malformed like any non-address.
+    let forwarded: Vec<&str> = forwarded.map(|v| v.to_str().unwrap_or("")).collect();
+    let addr = req
+        .peer_addr()
+        .map(|peer| state.config.trusted_proxies.client(peer.ip(), forwarded));
+    state.auth_limiter.check(addr).map_err(ApiError::rate_limited)
+}
 
 #[cfg(test)]
 mod tests {

@@ -149,6 +149,18 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
+    // PostgreSQL refuses text holding NUL; such a value would reach it as a filter and fail
+    // there as a server error (a campaign slug `%00`), so it is refused here, on both backends.
+    if let Some((key, _)) =
+        url::form_urlencoded::parse(qs.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        let field = key.replace('\0', "");
+        return Err(ApiError::field(
+            &field,
+            "invalid_characters",
+            "must not contain NUL characters",
+        ));
+    }
     serde_html_form::from_str(qs).map_err(|e| {
         let msg = e.to_string();
         let named = msg.split('`').nth(1).unwrap_or("query").to_owned();
@@ -231,5 +243,21 @@ mod tests {
         assert!(parse_id("id", "0192f1a0-0000-7000-8000-000000000000").is_ok());
         let e = parse_id("id", "not-a-uuid").unwrap_err();
         assert_eq!(e.errors()[0].field, "id");
+    }
+
+    #[test]
+    fn query_values_with_nul_are_refused() {
+        #[derive(Debug, Deserialize)]
+        struct Q {
+            #[allow(dead_code)]
+            campaign: Option<String>,
+        }
+        let e = parse_query::<Q>("campaign=a%00b").unwrap_err();
+        assert_eq!(
+            (e.errors()[0].field.as_str(), e.code()),
+            ("campaign", "validation_failed")
+        );
+        assert_eq!(e.errors()[0].code, "invalid_characters");
+        assert!(parse_query::<Q>("campaign=%E3%83%86").is_ok());
     }
 }

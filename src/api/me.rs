@@ -6,9 +6,10 @@ use crate::api::extract::Json;
 use crate::db::accounts::{self, AccountChanges};
 use crate::db::{self, tokens};
 use crate::domain::account as rules;
-use crate::domain::codes::{Kind, Role};
+use crate::domain::codes::{Kind, Role, TokenPurpose};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::service;
+use crate::mail::compose;
+use crate::service::{self, verification};
 use crate::state::State;
 use actix_web::{get, patch, post, web, HttpResponse};
 use serde::Deserialize;
@@ -23,7 +24,9 @@ pub async fn get_me(state: State, user: CurrentUser) -> ApiResult<HttpResponse> 
     Ok(HttpResponse::Ok().json(AccountOut::try_from(account)?))
 }
 
-/// Edit own display name and profile. Organization-only fields are refused for individuals.
+/// Edit own display name, profile, email address and digest setting. Organization-only
+/// fields are refused for individuals. A new email address is confirmed through a mailed
+/// link before it replaces the current one, and the current one is told of the change.
 #[utoipa::path(
     operation_id = "update_me",
     tag = "me",
@@ -31,13 +34,14 @@ pub async fn get_me(state: State, user: CurrentUser) -> ApiResult<HttpResponse> 
     request_body = MePatch,
     responses(
         (status = 200, body = AccountOut),
-        (status = 409, description = "`corporate_number_taken`", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "`corporate_number_taken` or `email_taken`", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[patch("/me")]
 pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> ApiResult<HttpResponse> {
     let body = body.into_inner()?;
     let st = state.clone();
+    let mailer = state.mailer.clone();
     let account = service::run(&state.pool, move |conn| {
         service::transaction(conn, move |conn| {
             let current = accounts::find(conn, &user.id)?;
@@ -59,14 +63,45 @@ pub async fn patch_me(state: State, user: CurrentUser, body: Json<MePatch>) -> A
             let profile = rules::build_profile(&current.profile(), body.profile(), kind)
                 .map_err(|e| errors.extend(e))
                 .ok();
+            let email = body
+                .email
+                .as_deref()
+                .map(rules::email)
+                .transpose()
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten();
             let (Some(profile), true) = (profile, errors.is_empty()) else {
                 return Err(ApiError::validation(errors));
             };
             let industry_changed = profile.industry != current.industry;
-            let updated = accounts::update(conn, &user.id, AccountChanges::profile(display_name, profile), false)?;
+            let mut changes = AccountChanges::profile(display_name, profile);
+            changes.notify_digest = body.notify_digest;
+            // A new address waits for its confirmation; the current one cancels a pending change.
+            let new_email = match email {
+                Some(e) if e == current.email => {
+                    changes.pending_email = Some(None);
+                    None
+                }
+                Some(e) if current.pending_email.as_deref() == Some(e.as_str()) => None,
+                Some(e) => {
+                    if accounts::find_by_email(conn, &e)?.is_some() {
+                        return Err(db::Error::Duplicate(db::Unique::AccountEmail).into());
+                    }
+                    changes.pending_email = Some(Some(e.clone()));
+                    Some(e)
+                }
+                None => None,
+            };
+            let updated = accounts::update(conn, &user.id, changes, false)?;
             if industry_changed {
                 db::activities::set_owner_industry(conn, &user.id, updated.industry.as_deref())?;
                 db::generation::bump(conn)?;
+            }
+            if let Some(new_email) = new_email {
+                let name = &updated.display_name;
+                verification::send(conn, &mailer, &user.id, name, &new_email, true)?;
+                mailer.enqueue(conn, compose::email_change_notice(&current.email, name, &new_email))?;
             }
             Ok(updated)
         })
@@ -126,6 +161,8 @@ pub async fn change_password(state: State, user: CurrentUser, body: Json<Passwor
                 ..Default::default()
             };
             accounts::update(conn, &user.id, changes, true)?;
+            // Reset links mailed before the change stop working.
+            db::mail_tokens::void_all(conn, &user.id, TokenPurpose::PasswordReset, db::now())?;
             Ok(tokens::revoke_all(conn, &user.id)?)
         })
     })

@@ -2,10 +2,12 @@
 //! registered with `.service()` inside a `utoipa_actix_web` scope, so it is in the spec.
 
 pub mod account;
+pub mod account_mail;
 pub mod activities;
 pub mod activity;
 pub mod admin_accounts;
 pub mod admin_audit;
+pub mod admin_outbox;
 pub mod atom;
 pub mod audit_view;
 pub mod auth;
@@ -41,6 +43,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(auth::login)
             .service(auth::refresh)
             .service(auth::logout)
+            .service(account_mail::verify_email)
+            .service(account_mail::resend_verification)
+            .service(account_mail::request_password_reset)
+            .service(account_mail::confirm_password_reset)
             .service(me::get_me)
             .service(me::patch_me)
             .service(me::change_password)
@@ -51,6 +57,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin_accounts::create)
             .service(admin_accounts::update)
             .service(admin_audit::list)
+            .service(admin_outbox::list)
+            .service(admin_outbox::retry)
             .service(campaigns::list)
             .service(campaigns::create)
             .service(campaigns::update)

@@ -220,9 +220,10 @@ impl ReasonBody {
 }
 
 async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResult<HttpResponse> {
+    let mailer = state.mailer.clone();
     let out = service::run(&state.pool, move |conn| {
         let item = activities::find(conn, &id)?;
-        match workflow::perform(conn, item, &m.0, step).map_err(step_error)? {
+        match workflow::perform(conn, item, &m.0, step, &mailer).map_err(step_error)? {
             Outcome::Updated(item) => moderation_view(conn, *item),
             Outcome::Deleted => Err(ApiError::internal("a moderation step deleted an activity")),
         }

@@ -1,45 +1,57 @@
-//! A fixed-window limiter of login and registration attempts per client address.
-//! It protects each process; it holds nothing that correctness depends on.
+//! A fixed-window limiter of attempts per key: login and registration per client address,
+//! mailed links per email address. It protects each process; it holds nothing that
+//! correctness depends on.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const WINDOW: Duration = Duration::from_secs(60);
-/// Above this many tracked addresses, expired windows are swept.
+/// Above this many tracked keys, expired windows are swept.
 const SWEEP_ABOVE: usize = 10_000;
 
 #[derive(Debug)]
-pub struct RateLimiter {
+pub struct RateLimiter<K = Option<IpAddr>> {
     per_window: u32,
-    windows: Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>,
+    window: Duration,
+    windows: Mutex<HashMap<K, (Instant, u32)>>,
 }
 
 impl RateLimiter {
+    /// `per_minute` attempts per client address and minute.
     pub fn new(per_minute: u32) -> Self {
+        Self::per(per_minute, Duration::from_secs(60))
+    }
+}
+
+impl<K: Hash + Eq> RateLimiter<K> {
+    /// `per_window` attempts per key in each `window`.
+    pub fn per(per_window: u32, window: Duration) -> Self {
         Self {
-            per_window: per_minute,
+            per_window,
+            window,
             windows: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts one attempt from `addr`; `Err(seconds)` says when the next one is allowed.
-    pub fn check(&self, addr: Option<IpAddr>) -> Result<(), u64> {
-        self.check_at(addr, Instant::now())
+    /// Counts one attempt for `key`; `Err(seconds)` says when the next one is allowed.
+    pub fn check(&self, key: K) -> Result<(), u64> {
+        self.check_at(key, Instant::now())
     }
 
-    fn check_at(&self, addr: Option<IpAddr>, now: Instant) -> Result<(), u64> {
+    fn check_at(&self, key: K, now: Instant) -> Result<(), u64> {
+        let window = self.window;
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if windows.len() > SWEEP_ABOVE {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            windows.retain(|_, (start, _)| now.duration_since(*start) < window);
         }
-        let entry = windows.entry(addr).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
+        let entry = windows.entry(key).or_insert((now, 0));
+        if now.duration_since(entry.0) >= window {
             *entry = (now, 0);
         }
         if entry.1 >= self.per_window {
-            let left = WINDOW.saturating_sub(now.duration_since(entry.0));
+            let left = window.saturating_sub(now.duration_since(entry.0));
             return Err(left.as_secs().max(1));
         }
         entry.1 += 1;

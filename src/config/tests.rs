@@ -26,7 +26,12 @@ fn production_requires_a_long_secret() {
     let e = config(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]).unwrap_err();
     assert_eq!(e.variable, "JWT_SECRET");
     let long = "x".repeat(32);
-    let c = config(&[("APP_ENV", "production"), ("JWT_SECRET", &long)]).unwrap();
+    let c = config(&[
+        ("APP_ENV", "production"),
+        ("JWT_SECRET", &long),
+        ("MAIL_TRANSPORT", "files"),
+    ])
+    .unwrap();
     assert!(!c.jwt_secret_ephemeral);
 }
 

@@ -33,6 +33,11 @@ pub struct AccountRow {
     pub disabled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub email_verified_at: Option<NaiveDateTime>,
+    /// A new address waiting for verification; `email` stays in force until then.
+    pub pending_email: Option<String>,
+    /// Staff: whether the moderator digest is wanted.
+    pub notify_digest: bool,
 }
 
 /// A registrant's kind as stored: `None` for staff; unknown text is corrupt data.
@@ -75,6 +80,7 @@ pub struct AuthView {
     pub industry: Option<String>,
     pub token_version: i64,
     pub disabled_at: Option<NaiveDateTime>,
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 impl AuthView {
@@ -112,6 +118,8 @@ pub struct NewAccount<'a> {
     pub token_version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Set for accounts whose address is vouched for (staff, the seed); registrants verify.
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 impl<'a> NewAccount<'a> {
@@ -144,7 +152,14 @@ impl<'a> NewAccount<'a> {
             token_version: 0,
             created_at: at,
             updated_at: at,
+            email_verified_at: None,
         }
+    }
+
+    /// The account with its email counted as verified from now.
+    pub fn verified(mut self) -> Self {
+        self.email_verified_at = Some(self.created_at);
+        self
     }
 }
 
@@ -200,6 +215,10 @@ pub struct AccountChanges {
     pub password_hash: Option<String>,
     pub disabled_at: Option<Option<NaiveDateTime>>,
     pub updated_at: Option<NaiveDateTime>,
+    pub email: Option<String>,
+    pub email_verified_at: Option<Option<NaiveDateTime>>,
+    pub pending_email: Option<Option<String>>,
+    pub notify_digest: Option<bool>,
 }
 
 impl AccountChanges {

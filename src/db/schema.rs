@@ -22,6 +22,9 @@ diesel::table! {
         disabled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        email_verified_at -> Nullable<Timestamp>,
+        pending_email -> Nullable<Text>,
+        notify_digest -> Bool,
     }
 }
 
@@ -109,6 +112,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_tokens (id) {
+        id -> Text,
+        account_id -> Text,
+        purpose -> Text,
+        email -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        message_id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body -> Nullable<Text>,
+        secret -> Bool,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    digest_state (id) {
+        id -> Integer,
+        last_run_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(activities -> accounts (account_id));
 diesel::joinable!(activities -> campaigns (campaign_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -120,4 +163,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     activities,
     audit_events,
     public_state,
+    mail_tokens,
+    outbox,
+    digest_state,
 );

@@ -11,4 +11,6 @@ pub struct Actor {
     pub kind: Option<Kind>,
     pub display_name: String,
     pub industry: Option<String>,
+    /// Whether the account's email address is verified.
+    pub email_verified: bool,
 }

@@ -131,6 +131,9 @@ codes!(
         AccountEnable = "account_enable",
         CampaignCreate = "campaign_create",
         CampaignUpdate = "campaign_update",
+        PasswordReset = "password_reset",
+        EmailChange = "email_change",
+        OutboxRetry = "outbox_retry",
     }
 );
 
@@ -179,11 +182,45 @@ codes!(
 );
 
 codes!(
+    /// What a mail in the outbox is.
+    MailKind, "mail kind" {
+        VerifyEmail = "verify_email",
+        EmailChangeNotice = "email_change_notice",
+        PasswordReset = "password_reset",
+        ActivityApproved = "activity_approved",
+        ActivityRejected = "activity_rejected",
+        ActivityUnpublished = "activity_unpublished",
+        RevisionApproved = "revision_approved",
+        RevisionRejected = "revision_rejected",
+        ModerationDigest = "moderation_digest",
+    }
+);
+
+codes!(
     /// How an activity takes place.
     ActivityFormat, "activity format" {
         Online = "online",
         Onsite = "onsite",
         Hybrid = "hybrid",
+    }
+);
+
+codes!(
+    /// Where an outbox row stands: `pending` (due at `next_attempt_at`), `sending` (claimed by
+    /// a worker until its lease ends), `sent`, or `dead` (out of attempts; an admin may retry).
+    OutboxState, "outbox state" {
+        Pending = "pending",
+        Sending = "sending",
+        Sent = "sent",
+        Dead = "dead",
+    }
+);
+
+codes!(
+    /// What a mailed token is for.
+    TokenPurpose, "token purpose" {
+        VerifyEmail = "verify_email",
+        PasswordReset = "password_reset",
     }
 );
 

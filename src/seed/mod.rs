@@ -36,7 +36,7 @@ const DEMO_TITLE: &str = "テレワーク月間 デモ";
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 const DEMO_EMAIL_PATTERN: &str = "demo-%@example.jp";
 
-/// Rows per multi-row insert: activities have 26 columns and accounts 19, so 1000 rows stay
+/// Rows per multi-row insert: activities have 26 columns and accounts 20, so 1000 rows stay
 /// under SQLite's limit of 32766 bound parameters (and PostgreSQL's 65535).
 const CHUNK: usize = 1000;
 const SEED: u64 = 0x7e1e_2026_1101_0001;
@@ -289,6 +289,7 @@ fn demo_accounts(conn: &mut DbConn, m: usize, at: NaiveDateTime) -> ApiResult<(V
             token_version: 0,
             created_at: created(i),
             updated_at: created(i),
+            email_verified_at: Some(created(i)),
         })
         .collect();
     for chunk in rows.chunks(CHUNK) {

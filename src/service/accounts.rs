@@ -20,7 +20,7 @@ pub fn create_admin(
     let id = new_id();
     let hash = hasher.hash(password);
     let profile = Profile::default();
-    let new = accounts::NewAccount::new(&id, &email, &hash, Role::Admin, None, &display_name, &profile);
+    let new = accounts::NewAccount::new(&id, &email, &hash, Role::Admin, None, &display_name, &profile).verified();
     match accounts::insert(conn, &new) {
         Ok(()) => Ok((id, email)),
         Err(db::Error::Duplicate(db::Unique::AccountEmail)) => Err(format!("an account with the email {email} exists")),

@@ -4,7 +4,10 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod notices;
+pub mod password_reset;
 pub mod public;
+pub mod verification;
 pub mod workflow;
 
 use crate::db::{self, Conn, DbConn, Pool};

@@ -10,6 +10,8 @@ use crate::domain::actor::Actor;
 use crate::domain::codes::{AuditAction, ReasonCode};
 use crate::domain::workflow::{decide, Action, Status, TextEffect};
 use crate::error::ApiError;
+use crate::mail::Mailer;
+use crate::service::notices;
 
 /// One requested step.
 pub struct Step {
@@ -66,7 +68,13 @@ fn conflict(code: &'static str, detail: String, current: WithSlug) -> StepError 
 /// Performs `step` on the activity `current` (as read just before). Returns a 409
 /// `version_conflict` when the client's version is stale or another writer got there first,
 /// and `invalid_transition` when the diagram does not allow the step.
-pub fn perform(conn: &mut Conn, current: WithSlug, actor: &Actor, step: Step) -> Result<Outcome, StepError> {
+pub fn perform(
+    conn: &mut Conn,
+    current: WithSlug,
+    actor: &Actor,
+    step: Step,
+    mailer: &Mailer,
+) -> Result<Outcome, StepError> {
     let row = &current.0;
     if row.version != step.version {
         let detail = format!(
@@ -162,7 +170,7 @@ pub fn perform(conn: &mut Conn, current: WithSlug, actor: &Actor, step: Step) ->
     let slug = current.1.clone();
     let queued_at = row.queued_at;
     let remove = t.text == TextEffect::Remove;
-    let (tx_id, actor, version) = (id.clone(), actor.clone(), step.version);
+    let (tx_id, actor, version, mailer) = (id.clone(), actor.clone(), step.version, mailer.clone());
     let written = db::transaction(conn, move |conn| {
         let applied = if remove {
             activities::delete_if_current(conn, &tx_id, version)?
@@ -182,6 +190,10 @@ pub fn perform(conn: &mut Conn, current: WithSlug, actor: &Actor, step: Step) ->
         event.insert(conn)?;
         if touches_public {
             generation::bump(conn)?;
+        }
+        // The owner hears of a decision from the same transaction that made it.
+        if let Some(kind) = notices::decision_kind(step.action, status) {
+            notices::decision(conn, &mailer, kind, &next, step.reason.as_ref())?;
         }
         Ok((!remove).then_some(next))
     })

@@ -160,3 +160,22 @@ fn in_memory_sqlite_is_refused_at_start_up() {
         assert!(!status.success(), "serve accepted {url}");
     }
 }
+
+/// Production does not write mail to files unless told so; SMTP needs a sender. The
+/// messages name the variable to set.
+#[test]
+fn production_mail_needs_smtp_or_an_explicit_choice_of_files() {
+    let secret = ("JWT_SECRET", "a-production-secret-that-is-long-enough-42");
+    let out = run(&["migrate"], &[("APP_ENV", "production"), secret], None);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("SMTP_URL") && err.contains("MAIL_TRANSPORT=files"),
+        "{err}"
+    );
+    let out = run(&["migrate"], &[("SMTP_URL", "smtp://127.0.0.1:2525")], None);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("MAIL_FROM"), "{}", stderr(&out));
+    let out = run(&["migrate"], &[("SMTP_URL", "http://mail.example.jp")], None);
+    assert!(stderr(&out).contains("SMTP_URL"), "{}", stderr(&out));
+}

@@ -216,3 +216,27 @@ fn migrations_go_up_down_and_up_again() {
     assert!(db::migrate(&mut conn).unwrap() >= 1);
     assert_eq!(db::migrate(&mut conn).unwrap(), 0);
 }
+
+/// Every variable the configuration reads is listed in `.env.example` and in the README's
+/// configuration table.
+#[test]
+fn every_variable_is_documented() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |p: &str| std::fs::read_to_string(format!("{root}/{p}")).unwrap();
+    let source = read("src/config.rs") + &read("src/config/mail.rs");
+    let (example, readme) = (read(".env.example"), read("README.md"));
+    let mut names = Vec::new();
+    for part in source.split('"').skip(1).step_by(2) {
+        if part.len() > 3 && part.chars().all(|c| c.is_ascii_uppercase() || c == '_') && part.contains('_') {
+            names.push(part.to_owned());
+        }
+    }
+    assert!(names.len() >= 25, "{names:?}");
+    for name in names {
+        assert!(example.contains(&format!("\n{name}=")), "{name} is not in .env.example");
+        assert!(
+            readme.contains(&format!("`{name}` |")) || readme.contains(&format!("| `{name}` /")),
+            "{name} is not in the README's table"
+        );
+    }
+}

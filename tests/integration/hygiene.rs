@@ -132,3 +132,101 @@ fn slow_clients_are_cut_off() {
     let text = String::from_utf8_lossy(&answer);
     assert!(text.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
 }
+
+/// The mailed tokens of a verification and a password reset, their links and the new
+/// password: none of them in the log at `RUST_LOG=debug`, with mail written to files.
+#[test]
+fn mailed_tokens_links_and_reset_passwords_never_reach_the_log() {
+    let db = TestDb::new();
+    let mut server = Server::start(&db.url, &[("RUST_LOG", "debug"), ("OUTBOX_POLL_MS", "20")]);
+    let api = server.api();
+    let mail_dir = server._dir.path().join("data/mail");
+    let email = "mailed@example.jp";
+    api.expect(
+        201,
+        "/api/v1/auth/register",
+        None,
+        json!({"email": email, "password": PASSWORD, "kind": "individual", "display_name": "メール 確認"}),
+    );
+    let link = |marker: &str| -> Option<String> {
+        for entry in std::fs::read_dir(&mail_dir).ok()?.flatten() {
+            let bytes = std::fs::read(entry.path()).ok()?;
+            let body = mailparse::parse_mail(&bytes).ok()?.get_body().ok()?;
+            if let Some(start) = body.find(marker) {
+                let rest = &body[start..];
+                return Some(rest.split_whitespace().next()?.to_owned());
+            }
+        }
+        None
+    };
+    let wait = |marker: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(l) = link(marker) {
+                return l;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no mail with {marker} in {}",
+                mail_dir.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let verify_link = wait("/verify-email#token=");
+    let verify_token = verify_link.split("#token=").nth(1).unwrap().to_owned();
+    api.expect(204, "/api/v1/auth/verify-email", None, json!({"token": verify_token}));
+    api.expect(202, "/api/v1/auth/password-reset", None, json!({"email": email}));
+    let reset_link = wait("/password-reset#token=");
+    let reset_token = reset_link.split("#token=").nth(1).unwrap().to_owned();
+    let new_password = "a password set by mail 7";
+    api.expect(
+        204,
+        "/api/v1/auth/password-reset/confirm",
+        None,
+        json!({"token": reset_token, "new_password": new_password}),
+    );
+    // A reused token takes the failure path.
+    let r = api.post(
+        "/api/v1/auth/password-reset/confirm",
+        None,
+        json!({"token": reset_token, "new_password": new_password}),
+    );
+    assert_eq!(r.status, 400);
+    api.expect(
+        200,
+        "/api/v1/auth/login",
+        None,
+        json!({"email": email, "password": new_password}),
+    );
+    server.kill();
+
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert!(
+        log.contains("mail: delivered"),
+        "the worker should log deliveries:\n{log}"
+    );
+    let start_line = "mail: SMTP_URL is not set; each mail is written as an .eml file under data/mail";
+    assert_eq!(
+        log.matches(start_line).count(),
+        1,
+        "one start-up line says where mail goes:\n{log}"
+    );
+    for secret in [
+        &verify_token,
+        &verify_link,
+        &reset_token,
+        &reset_link,
+        &new_password.to_owned(),
+    ] {
+        assert!(
+            !log.contains(secret.as_str()),
+            "the log contains a mailed secret ({}…)",
+            &secret[..8.min(secret.len())]
+        );
+    }
+    for token in [&verify_token, &reset_token] {
+        let stored = telework_registry::db::tokens::hash(token);
+        assert!(!log.contains(&stored), "the log contains a mailed token's hash");
+    }
+}

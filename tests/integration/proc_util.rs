@@ -36,6 +36,7 @@ pub(crate) fn base_command(database_url: &str, dir: &std::path::Path) -> Command
         .env("JWT_SECRET", SECRET)
         .env("AUTH_RATE_LIMIT_PER_MINUTE", "100000")
         .env("DATABASE_URL", database_url)
+        .env("REQUIRE_EMAIL_VERIFICATION", "false")
         .env("RUST_LOG", "warn");
     cmd
 }

@@ -1,0 +1,289 @@
+//! The outbox: every mail the registry sends, written in the transaction of the change it
+//! reports and delivered later by a worker. Workers claim due rows with a lease (on
+//! PostgreSQL with `FOR UPDATE SKIP LOCKED`, so processes never claim the same row), and
+//! record each outcome only while they still hold the lease.
+
+use super::schema::outbox;
+use super::{new_id, now, DbConn, Error, Result};
+use crate::domain::codes::{MailKind, OutboxState};
+use crate::domain::page::Cursor;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
+struct NewMail<'a> {
+    id: &'a str,
+    message_id: &'a str,
+    kind: &'a str,
+    recipient: &'a str,
+    subject: &'a str,
+    body: Option<&'a str>,
+    secret: bool,
+    state: &'a str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// A mail to write: who to, what, and whether its body holds a one-time link.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub kind: MailKind,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    /// The body holds a token: it is erased also when the row is dead.
+    pub secret: bool,
+}
+
+/// Writes `mail` as a pending row due now, with the message id `<row id@domain>`; returns
+/// the row id. Call it inside the transaction of the change the mail reports.
+pub fn insert(conn: &mut DbConn, mail: &Mail, domain: &str) -> Result<String> {
+    let id = new_id();
+    let message_id = format!("<{id}@{domain}>");
+    let at = now();
+    diesel::insert_into(outbox::table)
+        .values(&NewMail {
+            id: &id,
+            message_id: &message_id,
+            kind: mail.kind.as_str(),
+            recipient: &mail.recipient,
+            subject: &mail.subject,
+            body: Some(&mail.body),
+            secret: mail.secret,
+            state: OutboxState::Pending.as_str(),
+            attempts: 0,
+            next_attempt_at: at,
+            created_at: at,
+            updated_at: at,
+        })
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// A row as the admin list shows it: everything but the body.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub message_id: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: MailKind,
+    pub recipient: String,
+    pub subject: String,
+    #[diesel(deserialize_as = String)]
+    pub state: OutboxState,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// A row a worker has claimed, with what it needs to deliver it.
+#[derive(QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Text)]
+    pub message_id: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub recipient: String,
+    #[diesel(sql_type = Text)]
+    pub subject: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub body: Option<String>,
+    #[diesel(sql_type = Bool)]
+    pub secret: bool,
+    /// Attempts so far, this one included.
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+}
+
+const CLAIM_SQLITE: &str = "UPDATE outbox SET state = 'sending', lease_owner = ?, next_attempt_at = ?, \
+     attempts = attempts + 1, updated_at = ? \
+     WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? \
+     AND body IS NOT NULL ORDER BY next_attempt_at LIMIT ?) \
+     RETURNING id, message_id, kind, recipient, subject, body, secret, attempts";
+
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET state = 'sending', lease_owner = $1, next_attempt_at = $2, \
+     attempts = attempts + 1, updated_at = $3 \
+     WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= $4 \
+     AND body IS NOT NULL ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, message_id, kind, recipient, subject, body, secret, attempts";
+
+/// Whether any row is due at `at`: a read, so that an idle worker takes no write lock.
+pub fn any_due(conn: &mut DbConn, at: NaiveDateTime) -> Result<bool> {
+    let due: Option<String> = outbox::table
+        .filter(outbox::state.eq_any([OutboxState::Pending.as_str(), OutboxState::Sending.as_str()]))
+        .filter(outbox::next_attempt_at.le(at))
+        .select(outbox::id)
+        .first(conn)
+        .optional()?;
+    Ok(due.is_some())
+}
+
+/// Claims up to `limit` rows due at `at` for `owner` until `lease_until`: pending rows whose
+/// time has come and sending rows whose lease has run out (their worker died). On
+/// PostgreSQL rows another worker is claiming are skipped, not waited for.
+pub fn claim(
+    conn: &mut DbConn,
+    owner: &str,
+    at: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<Claimed>> {
+    macro_rules! claim_on {
+        ($c:expr, $sql:expr) => {
+            diesel::sql_query($sql)
+                .bind::<Text, _>(owner)
+                .bind::<Timestamp, _>(lease_until)
+                .bind::<Timestamp, _>(at)
+                .bind::<Timestamp, _>(at)
+                .bind::<BigInt, _>(limit)
+                .load::<Claimed>($c)
+        };
+    }
+    Ok(match conn {
+        DbConn::Sqlite(c) => claim_on!(c, CLAIM_SQLITE),
+        DbConn::Pg(c) => claim_on!(c, CLAIM_POSTGRES),
+    }?)
+}
+
+/// Records a delivery and erases the body; false when `owner` no longer held the row.
+pub fn mark_sent(conn: &mut DbConn, id: &str, owner: &str, at: NaiveDateTime) -> Result<bool> {
+    let target = outbox::table
+        .filter(outbox::id.eq(id))
+        .filter(outbox::lease_owner.eq(owner))
+        .filter(outbox::state.eq(OutboxState::Sending.as_str()));
+    let n = diesel::update(target)
+        .set((
+            outbox::state.eq(OutboxState::Sent.as_str()),
+            outbox::body.eq(None::<String>),
+            outbox::sent_at.eq(Some(at)),
+            outbox::lease_owner.eq(None::<String>),
+            outbox::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// What to do with a row whose attempt failed.
+pub enum Failure {
+    /// Try again at this time.
+    RetryAt(NaiveDateTime),
+    /// Out of attempts (or refused for good): `dead`; `erase` drops the body too.
+    Dead { erase: bool },
+}
+
+/// Records a failed attempt; false when `owner` no longer held the row.
+pub fn mark_failed(
+    conn: &mut DbConn,
+    id: &str,
+    owner: &str,
+    error: &str,
+    failure: Failure,
+    at: NaiveDateTime,
+) -> Result<bool> {
+    let target = outbox::table
+        .filter(outbox::id.eq(id))
+        .filter(outbox::lease_owner.eq(owner))
+        .filter(outbox::state.eq(OutboxState::Sending.as_str()));
+    let error: String = error.chars().take(500).collect();
+    let common = (
+        outbox::lease_owner.eq(None::<String>),
+        outbox::last_error.eq(Some(error)),
+        outbox::updated_at.eq(at),
+    );
+    let n = match failure {
+        Failure::RetryAt(next) => diesel::update(target)
+            .set((
+                common,
+                outbox::state.eq(OutboxState::Pending.as_str()),
+                outbox::next_attempt_at.eq(next),
+            ))
+            .execute(conn)?,
+        Failure::Dead { erase: false } => diesel::update(target)
+            .set((common, outbox::state.eq(OutboxState::Dead.as_str())))
+            .execute(conn)?,
+        Failure::Dead { erase: true } => diesel::update(target)
+            .set((
+                common,
+                outbox::state.eq(OutboxState::Dead.as_str()),
+                outbox::body.eq(None::<String>),
+            ))
+            .execute(conn)?,
+    };
+    Ok(n == 1)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> Result<OutboxRow> {
+    outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// Why a row cannot be retried.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RetryRefused {
+    /// Only dead rows are retried.
+    NotDead(OutboxState),
+    /// Its one-time link was erased with the body; the recipient must ask for a new mail.
+    BodyErased,
+}
+
+/// Makes a dead row pending again, due now, with a fresh count of attempts.
+pub fn retry(conn: &mut DbConn, id: &str) -> Result<std::result::Result<OutboxRow, RetryRefused>> {
+    let at = now();
+    let n = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::state.eq(OutboxState::Dead.as_str()))
+            .filter(outbox::body.is_not_null()),
+    )
+    .set((
+        outbox::state.eq(OutboxState::Pending.as_str()),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(at),
+        outbox::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    let row = find(conn, id)?;
+    Ok(match (n, row.state) {
+        (1, _) => Ok(row),
+        (_, OutboxState::Dead) => Err(RetryRefused::BodyErased),
+        (_, state) => Err(RetryRefused::NotDead(state)),
+    })
+}
+
+/// Rows newest first, optionally in one state, keyset-paginated.
+pub fn list(
+    conn: &mut DbConn,
+    state: Option<OutboxState>,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> Result<Vec<OutboxRow>> {
+    let mut q = outbox::table.select(OutboxRow::as_select()).into_boxed();
+    if let Some(s) = state {
+        q = q.filter(outbox::state.eq(s.as_str()));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(
+            outbox::created_at
+                .lt(c.at)
+                .or(outbox::created_at.eq(c.at).and(outbox::id.lt(c.id.clone()))),
+        );
+    }
+    Ok(q.order((outbox::created_at.desc(), outbox::id.desc()))
+        .limit(limit + 1)
+        .load(conn)?)
+}

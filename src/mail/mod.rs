@@ -1,0 +1,64 @@
+//! Mail that reaches people. Nothing is sent from a request: a change writes its mail to the
+//! outbox in its own transaction ([`Mailer::enqueue`]), and a worker in every server process
+//! delivers the outbox ([`worker`]) through SMTP or, in development, to `.eml` files
+//! ([`transport`]). The mails themselves are templates beside this file ([`compose`]).
+
+pub mod compose;
+pub mod digest;
+pub mod templates;
+pub mod transport;
+pub mod worker;
+
+use crate::config::Config;
+use crate::db::outbox::{self, Mail};
+use crate::db::{self, DbConn};
+
+/// How long an email verification link works.
+pub const VERIFY_TTL_HOURS: i64 = 48;
+/// How long a password reset link works.
+pub const RESET_TTL_MINUTES: i64 = 30;
+
+/// What a change needs to write its mail: the message-id domain and where links point.
+#[derive(Debug, Clone)]
+pub struct Mailer {
+    domain: String,
+    public_base_url: String,
+    frontend_base_url: String,
+}
+
+impl Mailer {
+    pub fn new(config: &Config) -> Self {
+        Self {
+            domain: config.mail.from_domain().to_owned(),
+            public_base_url: config.public_base_url.clone(),
+            frontend_base_url: config.mail.frontend_base_url.clone(),
+        }
+    }
+
+    /// Writes `mail` to the outbox; call it inside the transaction of the change it reports.
+    pub fn enqueue(&self, conn: &mut DbConn, mail: Result<Mail, String>) -> db::Result<String> {
+        let mail = mail.map_err(db::Error::Other)?;
+        outbox::insert(conn, &mail, &self.domain)
+    }
+
+    /// The front end's page that confirms an address; the token rides in the fragment, which
+    /// browsers never send to a server (and mail scanners' GETs consume nothing).
+    pub fn verify_link(&self, token: &str) -> String {
+        format!("{}/verify-email#token={token}", self.frontend_base_url)
+    }
+
+    /// The front end's page that sets a new password, the token in the fragment.
+    pub fn reset_link(&self, token: &str) -> String {
+        format!("{}/password-reset#token={token}", self.frontend_base_url)
+    }
+
+    /// The public API address of an approved activity.
+    pub fn public_activity_url(&self, id: &str) -> String {
+        format!("{}/api/v1/public/activities/{id}", self.public_base_url)
+    }
+
+    /// The front end's moderation queue, for the digest.
+    pub fn queue_url(&self) -> String {
+        format!("{}/moderation", self.frontend_base_url)
+    }
+}

@@ -1,0 +1,44 @@
+//! Decision notices: what a moderator's decision tells the activity's owner by mail. The
+//! mail names the activity, the outcome and, for a refusal, the reason; never the moderator.
+
+use crate::db::activities::ActivityRow;
+use crate::db::{self, accounts, DbConn};
+use crate::domain::codes::{MailKind, ReasonCode};
+use crate::domain::workflow::{Action, Status};
+use crate::mail::compose::{self, Decision};
+use crate::mail::Mailer;
+
+/// The notice a step sends, given the status it started from; `None` for owner actions.
+pub fn decision_kind(action: Action, from: Status) -> Option<MailKind> {
+    match (action, from) {
+        (Action::Approve, Status::Approved) => Some(MailKind::RevisionApproved),
+        (Action::Approve, _) => Some(MailKind::ActivityApproved),
+        (Action::Reject, Status::Approved) => Some(MailKind::RevisionRejected),
+        (Action::Reject, _) => Some(MailKind::ActivityRejected),
+        (Action::Unpublish, _) => Some(MailKind::ActivityUnpublished),
+        _ => None,
+    }
+}
+
+/// Writes the notice of `kind` about `row` (as the decision left it) to its owner.
+pub fn decision(
+    conn: &mut DbConn,
+    mailer: &Mailer,
+    kind: MailKind,
+    row: &ActivityRow,
+    reason: Option<&(ReasonCode, String)>,
+) -> db::Result<()> {
+    let owner = accounts::find(conn, &row.account_id)?;
+    let url = matches!(kind, MailKind::ActivityApproved | MailKind::RevisionApproved)
+        .then(|| mailer.public_activity_url(&row.id));
+    let notice = Decision {
+        kind,
+        to: &owner.email,
+        name: &owner.display_name,
+        title: &row.title,
+        url: url.as_deref(),
+        reason: reason.map(|(code, text)| (*code, text.as_str())),
+    };
+    mailer.enqueue(conn, compose::decision(&notice))?;
+    Ok(())
+}
