@@ -140,7 +140,10 @@ fn flood(database_url: &str, budget_ms: &str) -> Phase {
         database_url,
         &[
             ("STATEMENT_TIMEOUT_MS", budget_ms),
-            ("DATABASE_POOL_SIZE", "2"),
+            // Every pooled connection is taken by the flood either way; with the budget each is
+            // held at most that long, so a probe queues behind the flood for about
+            // FLOODERS / pool size budgets.
+            ("DATABASE_POOL_SIZE", "8"),
             ("WORKERS", "2"),
         ],
     );
