@@ -298,7 +298,7 @@ fn with_slugs(conn: &mut DbConn, rows: Vec<PublicRow>) -> Result<Vec<(PublicRow,
     let ids: Vec<&str> = rows.iter().map(|r| r.campaign_id.as_str()).collect();
     let slugs = campaign_slugs(conn, &ids)?;
     rows.into_iter()
-        .map(|r| Ok((slug_of(&slugs, &r.campaign_id)?, r)).map(|(slug, r)| (r, slug)))
+        .map(|r| slug_of(&slugs, &r.campaign_id).map(|slug| (r, slug)))
         .collect()
 }
 
