@@ -2,8 +2,8 @@
 
 use crate::api::extract::nullable;
 use crate::db::accounts::AccountRow;
-use crate::db::utc;
 use crate::domain::account::ProfileInput;
+use crate::domain::clock::utc;
 use crate::domain::codes::{Kind, Role};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};

@@ -6,39 +6,23 @@ use crate::api::audit_view::AuditEventOut;
 use crate::api::caller::{CurrentUser, Registrant};
 use crate::api::extract::{parse_id, Json, Query};
 use crate::api::page::{self, Cursor, Listed, NoFilters, Page, PageParams, Paging};
-use crate::db::activities::{self, ActivityRow, WithSlug};
-use crate::db::audit::{self, AuditEvent};
-use crate::db::{campaigns, now, DbConn};
-use crate::domain::activity as rules;
 use crate::domain::workflow::{Action, Status};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::service;
-use crate::service::workflow::{self, Outcome, Step};
-use crate::state::{AppState, State};
+use crate::service::activities::{self, Owned};
+use crate::service::{self, workflow::Step};
+use crate::state::State;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 /// The owner's view, with the queue position when it waits for a moderator.
-pub fn owner_view(conn: &mut DbConn, state: &AppState, item: WithSlug) -> ApiResult<ActivityOut> {
-    let queued = item.0.queued_at.map(|at| (at, item.0.id.clone()));
-    let mut out = ActivityOut::new(item)?;
-    if let Some((at, id)) = queued {
-        out.queue = Some(QueueInfo {
-            position: activities::queue_position(conn, at, &id)? + 1,
-            median_wait_seconds: state.median_wait.get(conn)?,
-        });
-    }
+fn owner_view(owned: Owned) -> ApiResult<ActivityOut> {
+    let mut out = ActivityOut::new(owned.item)?;
+    out.queue = owned.queue.map(|q| QueueInfo {
+        position: q.position,
+        median_wait_seconds: q.median_wait_seconds,
+    });
     Ok(out)
-}
-
-/// Loads an activity the caller owns; anyone else's is "not found".
-fn load_own(conn: &mut DbConn, id: &str, owner: &str) -> ApiResult<WithSlug> {
-    let item = activities::find(conn, id)?;
-    if item.0.account_id != owner {
-        return Err(ApiError::not_found("No such activity."));
-    }
-    Ok(item)
 }
 
 /// Create a draft activity.
@@ -56,23 +40,8 @@ fn load_own(conn: &mut DbConn, id: &str, owner: &str) -> ApiResult<WithSlug> {
 pub async fn create(state: State, user: Registrant, body: Json<NewActivity>) -> ApiResult<HttpResponse> {
     let user = user.0;
     let (slug, input) = body.into_inner()?.text_input();
-    let out = service::run(&state.pool, move |conn| {
-        let campaign = campaigns::by_slug(conn, &slug)?
-            .ok_or_else(|| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`")))?;
-        let text = rules::build(None, input, &user.display_name).map_err(ApiError::validation)?;
-        let kind = user
-            .kind
-            .ok_or_else(|| ApiError::internal(format!("registrant {} has no kind", user.id)))?;
-        let row = ActivityRow::draft(&user.id, &campaign.id, kind, user.industry.clone(), text, now());
-        // The row as inserted is the row as stored: nothing to read back.
-        let row = service::transaction(conn, move |conn| {
-            activities::insert(conn, &row)?;
-            AuditEvent::created(&row.id, &user).insert(conn)?;
-            Ok(row)
-        })?;
-        ActivityOut::new((row, campaign.slug))
-    })
-    .await?;
+    let item = service::run(&state.pool, move |conn| activities::create(conn, user, slug, input)).await?;
+    let out = ActivityOut::new(item)?;
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -110,7 +79,7 @@ pub async fn list(state: State, user: Registrant, query: Listed<OwnListQuery>) -
         })?),
     };
     let rows = service::run(&state.pool, move |conn| {
-        Ok(activities::list_own(conn, &user.0.id, status, cursor.as_ref(), limit)?)
+        activities::list_own(conn, &user.0.id, status, cursor.as_ref(), limit)
     })
     .await?;
     let page = page::try_finish(
@@ -141,31 +110,33 @@ pub async fn list(state: State, user: Registrant, query: Listed<OwnListQuery>) -
 pub async fn get_one(state: State, user: Registrant, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
     let st = state.clone();
-    let out = service::run(&state.pool, move |conn| {
-        let item = load_own(conn, &id, &user.0.id)?;
-        owner_view(conn, &st, item)
+    let owned = service::run(&state.pool, move |conn| {
+        activities::get_own(conn, &st.median_wait, &id, &user.0.id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(HttpResponse::Ok().json(owner_view(owned)?))
 }
 
 /// Runs an owner's step and answers with the owner's view.
 async fn owner_step(state: &State, user: CurrentUser, id: String, step: Step) -> ApiResult<HttpResponse> {
     let st = state.clone();
     let result = service::run(&state.pool, move |conn| {
-        let item = load_own(conn, &id, &user.id)?;
-        let was_public = workflow::row_is_public(&item.0);
-        match workflow::perform(conn, item, &user, step, &st.mailer).map_err(step_error)? {
-            Outcome::Deleted => Ok((was_public, None)),
-            Outcome::Updated(item) => Ok((was_public, Some(owner_view(conn, &st, *item)?))),
-        }
+        Ok(activities::owner_step(
+            conn,
+            &st.median_wait,
+            &st.mailer,
+            &user,
+            &id,
+            step,
+        ))
     })
-    .await;
+    .await
+    .and_then(|done| done.map_err(step_error));
     // A step that committed and then failed to render may still have changed public data.
-    if result.as_ref().map_or(true, |(was_public, _)| *was_public) {
+    if result.as_ref().map_or(true, |done| done.was_public) {
         state.public.invalidate();
     }
-    let (_, out) = result?;
+    let out = result?.after.map(owner_view).transpose()?;
     Ok(match out {
         Some(out) => HttpResponse::Ok().json(out),
         None => HttpResponse::NoContent().finish(),
@@ -350,11 +321,7 @@ pub async fn history(
     let (_, Paging { limit, cursor }) = query.into_parts()?;
     let staff = user.role.is_staff();
     let rows = service::run(&state.pool, move |conn| {
-        let (activity, _) = activities::find(conn, &id)?;
-        if !staff && activity.account_id != user.id {
-            return Err(ApiError::not_found("No such activity."));
-        }
-        Ok(audit::for_activity(conn, &id, cursor.as_ref(), limit)?)
+        activities::history(conn, &user, &id, cursor.as_ref(), limit)
     })
     .await?;
     let page = page::try_finish(

@@ -2,8 +2,8 @@
 
 use crate::api::extract::nullable;
 use crate::db::activities::WithSlug;
-use crate::db::utc;
 use crate::domain::activity::{category_codes, ActivityText, TextInput};
+use crate::domain::clock::utc;
 use crate::domain::codes::{ActivityFormat, Category, ReasonCode};
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, ApiResult};

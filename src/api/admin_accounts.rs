@@ -4,13 +4,11 @@ use crate::api::account::AccountOut;
 use crate::api::caller::{Admin, Role};
 use crate::api::extract::{parse_id, Json};
 use crate::api::page::{self, Cursor, Listed, Page, PageParams, Paging};
-use crate::db::accounts::{self, AccountChanges, ListFilter, NewAccount};
-use crate::db::audit::AuditEvent;
-use crate::db::{new_id, now, tokens};
-use crate::domain::account::{self as rules, Profile};
-use crate::domain::codes::{AuditAction, Kind};
+use crate::db::accounts::ListFilter;
+use crate::domain::account as rules;
+use crate::domain::codes::Kind;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::service;
+use crate::service::{self, staff, staff::AccountEdit};
 use crate::state::State;
 use actix_web::{get, patch, post, web, HttpResponse};
 use serde::Deserialize;
@@ -71,7 +69,7 @@ pub async fn list(state: State, _admin: Admin, query: Listed<AccountListQuery>) 
         q: q.q.filter(|s| !s.trim().is_empty()),
     };
     let rows = service::run(&state.pool, move |conn| {
-        Ok(accounts::list(conn, &filter, cursor.as_ref(), limit)?)
+        staff::list(conn, &filter, cursor.as_ref(), limit)
     })
     .await?;
     let page = page::try_finish(
@@ -133,20 +131,13 @@ pub async fn create(state: State, admin: Admin, body: Json<NewStaff>) -> ApiResu
     };
     let hasher = state.hasher;
     let hash = web::block(move || hasher.hash(&b.password)).await?;
-    let account = service::run(&state.pool, move |conn| {
-        service::transaction(conn, move |conn| {
-            let id = new_id();
-            let profile = Profile::default();
-            accounts::insert(
-                conn,
-                &NewAccount::new(&id, &email, &hash, role, None, &name, &profile).verified(),
-            )?;
-            AuditEvent::account(&id, &admin.0, AuditAction::AccountCreate, Some(format!("role {role}")))
-                .insert(conn)?;
-            Ok(accounts::find(conn, &id)?)
-        })
-    })
-    .await?;
+    let new = staff::NewStaff {
+        email,
+        password_hash: hash,
+        role,
+        display_name: name,
+    };
+    let account = service::run(&state.pool, move |conn| staff::create(conn, admin.0, new)).await?;
     Ok(HttpResponse::Created().json(AccountOut::try_from(account)?))
 }
 
@@ -191,53 +182,10 @@ pub async fn update(
         .map(|r| staff_role("role", r))
         .transpose()
         .map_err(|e| ApiError::validation(vec![e]))?;
-    let account = service::run(&state.pool, move |conn| {
-        service::transaction(conn, move |conn| {
-            let current = accounts::find(conn, &id)?;
-            if id == admin.0.id {
-                return Err(ApiError::conflict(
-                    "cannot_change_self",
-                    "Admins cannot change their own role or disable themselves.",
-                ));
-            }
-            let mut changes = AccountChanges::default();
-            let mut events = Vec::new();
-            if let Some(role) = role {
-                if current.role == Role::Registrant {
-                    return Err(ApiError::conflict(
-                        "not_staff",
-                        "Registrant accounts keep their role; create a staff account instead.",
-                    ));
-                }
-                if current.role != role {
-                    changes.role = Some(role.as_str().to_owned());
-                    events.push((AuditAction::AccountRole, Some(format!("{} -> {}", current.role, role))));
-                }
-            }
-            if let Some(disabled) = b.disabled {
-                if disabled != current.disabled_at.is_some() {
-                    changes.disabled_at = Some(disabled.then(now));
-                    let action = if disabled {
-                        AuditAction::AccountDisable
-                    } else {
-                        AuditAction::AccountEnable
-                    };
-                    events.push((action, None));
-                }
-            }
-            if events.is_empty() {
-                return Ok(current);
-            }
-            let updated = accounts::update(conn, &id, changes, true)?;
-            if updated.disabled_at.is_some() {
-                tokens::revoke_all(conn, &id)?;
-            }
-            for (action, detail) in events {
-                AuditEvent::account(&id, &admin.0, action, detail).insert(conn)?;
-            }
-            Ok(updated)
-        })
-    })
-    .await?;
+    let edit = AccountEdit {
+        role,
+        disabled: b.disabled,
+    };
+    let account = service::run(&state.pool, move |conn| staff::update(conn, admin.0, id, edit)).await?;
     Ok(HttpResponse::Ok().json(AccountOut::try_from(account)?))
 }

@@ -4,15 +4,14 @@ use crate::api::audit_view::AuditEventOut;
 use crate::api::caller::Admin;
 use crate::api::extract::parse_id;
 use crate::api::page::{self, Cursor, Listed, Page, PageParams, Paging};
-use crate::db::{audit, campaigns};
+use crate::db::audit::AuditFilter;
 use crate::domain::codes::AuditAction;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::service;
+use crate::service::{self, audit};
 use crate::state::State;
 use actix_web::{get, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use std::collections::HashMap;
 use utoipa::IntoParams;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -85,34 +84,25 @@ pub async fn list(state: State, _admin: Admin, query: Listed<AuditQuery>) -> Api
     let (Ok(Paging { limit, cursor }), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    let filter = audit::AuditFilter {
+    let filter = AuditFilter {
         actor_id,
         action,
         activity_id,
         since,
         until,
     };
-    let (rows, slugs) = service::run(&state.pool, move |conn| {
-        let rows = audit::list(conn, &filter, cursor.as_ref(), limit)?;
-        let slugs: HashMap<String, String> = if rows.iter().any(|e| e.campaign_id.is_some()) {
-            campaigns::slugs(conn)?.into_iter().collect()
-        } else {
-            HashMap::new()
-        };
-        Ok::<_, ApiError>((rows, slugs))
+    let rows = service::run(&state.pool, move |conn| {
+        audit::list(conn, &filter, cursor.as_ref(), limit)
     })
     .await?;
     let page = page::try_finish(
         rows,
         limit,
-        |e| Cursor {
+        |(e, _)| Cursor {
             at: e.created_at,
             id: e.id.clone(),
         },
-        |e| {
-            let slug = e.campaign_id.as_ref().and_then(|c| slugs.get(c).cloned());
-            AuditEventOut::new(e, false, slug)
-        },
+        |(e, slug)| AuditEventOut::new(e, false, slug),
     )?;
     Ok(HttpResponse::Ok().json(page))
 }

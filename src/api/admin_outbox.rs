@@ -4,12 +4,11 @@
 use crate::api::caller::Admin;
 use crate::api::extract::parse_id;
 use crate::api::page::{self, Cursor, Listed, Page, PageParams, Paging};
-use crate::db::audit::AuditEvent;
-use crate::db::outbox::{self, OutboxRow, RetryRefused};
-use crate::db::utc;
-use crate::domain::codes::{AuditAction, MailKind, OutboxState};
+use crate::db::outbox::OutboxRow;
+use crate::domain::clock::utc;
+use crate::domain::codes::{MailKind, OutboxState};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::service;
+use crate::service::{self, outbox};
 use crate::state::State;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -87,7 +86,7 @@ pub async fn list(state: State, _admin: Admin, query: Listed<OutboxQuery>) -> Ap
         return Err(ApiError::validation(errors));
     };
     let rows = service::run(&state.pool, move |conn| {
-        Ok(outbox::list(conn, wanted, cursor.as_ref(), limit)?)
+        outbox::list(conn, wanted, cursor.as_ref(), limit)
     })
     .await?;
     let page = page::finish(
@@ -119,27 +118,6 @@ pub async fn list(state: State, _admin: Admin, query: Listed<OutboxQuery>) -> Ap
 #[post("/admin/outbox/{id}/retry")]
 pub async fn retry(state: State, admin: Admin, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let row = service::run(&state.pool, move |conn| {
-        service::transaction(conn, move |conn| {
-            let row =
-                match outbox::retry(conn, &id)? {
-                    Ok(row) => row,
-                    Err(RetryRefused::NotDead(s)) => {
-                        return Err(ApiError::conflict(
-                            "invalid_state",
-                            format!("Only dead mails are retried; this one is {s}."),
-                        ))
-                    }
-                    Err(RetryRefused::BodyErased) => return Err(ApiError::conflict(
-                        "mail_erased",
-                        "This mail held a one-time link, erased when it died; its recipient must ask for a new one.",
-                    )),
-                };
-            let detail = format!("{} {}", row.kind, row.message_id);
-            AuditEvent::account(&admin.0.id, &admin.0, AuditAction::OutboxRetry, Some(detail)).insert(conn)?;
-            Ok(row)
-        })
-    })
-    .await?;
+    let row = service::run(&state.pool, move |conn| outbox::retry(conn, admin.0, id)).await?;
     Ok(HttpResponse::Ok().json(OutboxMessage::from(row)))
 }

@@ -1,7 +1,7 @@
 //! Audit events as the API shows them.
 
 use crate::db::audit::AuditRow;
-use crate::db::utc;
+use crate::domain::clock::utc;
 use crate::domain::codes::{AuditAction, ReasonCode, Role};
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, ApiResult};

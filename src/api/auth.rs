@@ -3,13 +3,10 @@
 use crate::api::account::{AccountOut, RegisterProfile};
 use crate::api::caller::rate_limit;
 use crate::api::extract::Json;
-use crate::db::accounts::{self, NewAccount};
-use crate::db::new_id;
-use crate::db::tokens::{self, Rotation};
 use crate::domain::account::{self as rules, Profile};
-use crate::domain::codes::{Kind, Role};
+use crate::domain::codes::Kind;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::service::{self, verification};
+use crate::service::{self, sessions, sessions::Registration, sessions::Session};
 use crate::state::State;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -105,12 +102,13 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-fn token_pair(state: &State, account_id: &str, role: &Role, token_version: i64, refresh_token: String) -> TokenPair {
+fn token_pair(state: &State, session: &Session) -> TokenPair {
+    let a = &session.account;
     TokenPair {
-        access_token: state.jwt.issue(account_id, role.as_str(), token_version),
+        access_token: state.jwt.issue(&a.id, a.role.as_str(), a.token_version),
         token_type: "Bearer",
         expires_in: state.jwt.ttl_secs(),
-        refresh_token,
+        refresh_token: session.refresh_token.clone(),
     }
 }
 
@@ -155,32 +153,21 @@ pub async fn register(state: State, req: HttpRequest, body: Json<RegisterRequest
     };
     let hasher = state.hasher;
     let hash = web::block(move || hasher.hash(&body.password)).await?;
-    let st = state.clone();
-    let (account, refresh_token) = service::run(&state.pool, move |conn| {
-        let id = new_id();
-        service::transaction(conn, move |conn| {
-            accounts::insert(
-                conn,
-                &NewAccount::new(
-                    &id,
-                    &email,
-                    &hash,
-                    Role::Registrant,
-                    Some(kind),
-                    &display_name,
-                    &profile,
-                ),
-            )?;
-            // The account and its verification mail commit together.
-            verification::send(conn, &st.mailer, &id, &display_name, &email, false)?;
-            let refresh_token = tokens::issue(conn, &id, None, st.config.refresh_token_ttl)?;
-            Ok((accounts::find(conn, &id)?, refresh_token))
-        })
+    let registration = Registration {
+        email,
+        password_hash: hash,
+        kind,
+        display_name,
+        profile,
+    };
+    let (mailer, ttl) = (state.mailer.clone(), state.config.refresh_token_ttl);
+    let session = service::run(&state.pool, move |conn| {
+        sessions::register(conn, &mailer, ttl, registration)
     })
     .await?;
-    let tokens = token_pair(&state, &account.id, &account.role, account.token_version, refresh_token);
+    let tokens = token_pair(&state, &session);
     Ok(HttpResponse::Created().json(Registered {
-        account: account.try_into()?,
+        account: session.account.try_into()?,
         tokens,
     }))
 }
@@ -202,7 +189,7 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
     rate_limit(&state, &req)?;
     let LoginRequest { email, password } = body.into_inner()?;
     let account = match rules::email(&email) {
-        Ok(e) => service::run(&state.pool, move |conn| Ok(accounts::find_by_email(conn, &e)?)).await?,
+        Ok(e) => service::run(&state.pool, move |conn| sessions::find_by_email(conn, &e)).await?,
         Err(_) => None,
     };
     let hasher = state.hasher;
@@ -218,27 +205,9 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
     let (Some(account), true) = (account, valid) else {
         return Err(ApiError::invalid_credentials());
     };
-    let st = state.clone();
-    let pair = service::run(&state.pool, move |conn| {
-        if account.disabled_at.is_some() {
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::FORBIDDEN,
-                "account_disabled",
-                "This account is disabled; contact the registry's administrators.",
-            ));
-        }
-        let (id, ttl) = (account.id.clone(), st.config.refresh_token_ttl);
-        let refresh_token = service::transaction(conn, move |conn| Ok(tokens::issue(conn, &id, None, ttl)?))?;
-        Ok(token_pair(
-            &st,
-            &account.id,
-            &account.role,
-            account.token_version,
-            refresh_token,
-        ))
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(pair))
+    let ttl = state.config.refresh_token_ttl;
+    let session = service::run(&state.pool, move |conn| sessions::sign_in(conn, account, ttl)).await?;
+    Ok(HttpResponse::Ok().json(token_pair(&state, &session)))
 }
 
 /// Exchange a refresh token for new tokens. The old refresh token dies; presenting a dead
@@ -255,34 +224,9 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
 #[post("/auth/refresh")]
 pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let token = body.into_inner()?.refresh_token;
-    let st = state.clone();
-    let pair = service::run(&state.pool, move |conn| {
-        match tokens::rotate(conn, &token, st.config.refresh_token_ttl)? {
-            Rotation::Rotated { account_id, token } => {
-                let account = accounts::find(conn, &account_id)?;
-                if account.disabled_at.is_some() {
-                    let id = account.id.clone();
-                    service::transaction(conn, move |conn| Ok(tokens::revoke_all(conn, &id)?))?;
-                    return Err(ApiError::unauthorized("This account is disabled."));
-                }
-                Ok(token_pair(
-                    &st,
-                    &account.id,
-                    &account.role,
-                    account.token_version,
-                    token,
-                ))
-            }
-            Rotation::Reused => Err(ApiError::unauthorized(
-                "This refresh token was already used; every token of this sign-in is now revoked. Sign in again.",
-            )),
-            Rotation::Invalid => Err(ApiError::unauthorized(
-                "The refresh token is unknown or expired; sign in again.",
-            )),
-        }
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(pair))
+    let ttl = state.config.refresh_token_ttl;
+    let session = service::run(&state.pool, move |conn| sessions::refresh(conn, &token, ttl)).await?;
+    Ok(HttpResponse::Ok().json(token_pair(&state, &session)))
 }
 
 /// Sign out: revoke the refresh token (and its sign-in's other tokens).
@@ -291,9 +235,6 @@ pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<Http
 #[post("/auth/logout")]
 pub async fn logout(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let token = body.into_inner()?.refresh_token;
-    service::run(&state.pool, move |conn| {
-        service::transaction(conn, move |conn| Ok(tokens::revoke(conn, &token)?))
-    })
-    .await?;
+    service::run(&state.pool, move |conn| sessions::sign_out(conn, token)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

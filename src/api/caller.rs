@@ -1,11 +1,11 @@
 //! Who is calling: the extractors that a handler's signature uses to say who may call it.
 //! A caller's access token is checked, and its account read, before the handler runs.
 
-use crate::db;
 pub use crate::domain::actor::Actor as CurrentUser;
 pub use crate::domain::codes::Role;
 use crate::error::ApiError;
 use crate::error::ApiResult;
+use crate::service::{self, accounts};
 use crate::state::State;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
@@ -34,10 +34,7 @@ impl FromRequest for CurrentUser {
             };
             let claims = state.jwt.verify(&token).ok_or_else(invalid_token)?;
             let role = Role::parse(&claims.role).ok_or_else(invalid_token)?;
-            let account = db::run(&state.pool, move |conn| {
-                Ok::<_, ApiError>(db::accounts::auth_view(conn, &claims.sub)?)
-            })
-            .await?;
+            let account = service::run(&state.pool, move |conn| accounts::auth_view(conn, &claims.sub)).await?;
             match account {
                 Some(a) if a.disabled_at.is_none() && a.token_version == claims.tv && a.role == role => {
                     Ok(CurrentUser {

@@ -3,8 +3,8 @@
 use crate::api::caller::Admin;
 use crate::api::extract::Json;
 use crate::api::page::Page;
-use crate::db::campaigns::{self, CampaignRow};
-use crate::db::{new_id, now, utc};
+use crate::db::campaigns::CampaignRow;
+use crate::domain::clock::{new_id, now, utc};
 use crate::domain::text::{self, Lines};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::service;
@@ -49,7 +49,7 @@ impl From<CampaignRow> for CampaignOut {
     operation_id = "list_campaigns",tag = "campaigns", responses((status = 200, body = Page<CampaignOut>)))]
 #[get("/campaigns")]
 pub async fn list(state: State) -> ApiResult<HttpResponse> {
-    let rows = service::run(&state.pool, |conn| Ok(campaigns::all(conn)?)).await?;
+    let rows = service::run(&state.pool, campaign_service::all).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=60"))
         .json(Page {

@@ -4,7 +4,6 @@ use crate::error::ApiResult;
 use crate::service;
 use crate::state::State;
 use actix_web::{get, HttpResponse};
-use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -29,7 +28,7 @@ pub async fn healthz() -> HttpResponse {
     operation_id = "get_readiness",tag = "health", responses((status = 200, body = Health)))]
 #[get("/readyz")]
 pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
-    service::run(&state.pool, |conn| Ok(conn.batch_execute("SELECT 1")?)).await?;
+    service::ping(&state.pool).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(Health { status: "ready" }))

@@ -4,19 +4,16 @@
 use crate::api::activity::{step_error, VersionBody};
 use crate::api::caller::Moderator;
 use crate::api::extract::{parse_id, Json};
-use crate::api::moderation_view::{
-    moderation_view, with_owner, FieldChange, ModerationActivity, QueueItem, QueueItemKind,
-};
-use crate::api::page::{self, Cursor, Listed, Page, PageParams, Paging};
-use crate::db::activities::{self, QueueFilter};
-use crate::db::{accounts, campaigns, now, utc};
+use crate::api::moderation_view::{moderation_view, FieldChange, ModerationActivity, QueueItem, QueueItemKind};
+use crate::api::page::{Listed, Page, PageParams, Paging};
 use crate::domain::activity::category_bit;
+use crate::domain::clock::utc;
 use crate::domain::codes::{Category, Kind, ReasonCode};
 use crate::domain::text::{self, Lines};
 use crate::domain::workflow::Action;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::service;
-use crate::service::workflow::{self, Outcome, Step};
+use crate::service::moderation::{self, QueueQuery as Filters};
+use crate::service::{self, workflow::Step};
 use crate::state::State;
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -63,70 +60,37 @@ pub async fn queue(state: State, _m: Moderator, query: Listed<QueueQuery>) -> Ap
     let (Ok(Paging { limit, cursor }), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    let at = now();
-    let items = service::run(&state.pool, move |conn| {
-        let campaign_id = match &q.campaign {
-            Some(slug) => Some(
-                campaigns::by_slug(conn, slug)?
-                    .ok_or_else(|| {
-                        ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`"))
-                    })?
-                    .id,
-            ),
-            None => None,
-        };
-        let filter = QueueFilter {
-            campaign_id,
-            category_bit,
-            kind,
-        };
-        let rows = activities::queue(conn, &filter, cursor.as_ref(), limit)?;
-        let page = page::finish(
-            rows,
-            limit,
-            |(a, _)| Cursor {
-                at: a.queued_at.unwrap_or(a.updated_at),
-                id: a.id.clone(),
-            },
-            |item| item,
-        );
-        let owner_ids: Vec<&str> = page.items.iter().map(|(a, _)| a.account_id.as_str()).collect();
-        let owners = accounts::find_many(conn, &owner_ids)?;
-        let mut items = Vec::with_capacity(page.items.len());
-        for item in page.items {
-            let queued_at = item.0.queued_at.unwrap_or(item.0.updated_at);
-            let changes = item
-                .0
-                .revision()?
-                .map(|r| {
-                    r.changes_from(&item.0.text())
-                        .into_iter()
-                        .map(|(field, old, new)| FieldChange { field, old, new })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let kind = if item.0.pending_revision.is_some() {
+    let filters = Filters {
+        campaign: q.campaign,
+        category_bit,
+        kind,
+    };
+    let page = service::run(&state.pool, move |conn| {
+        moderation::queue(conn, filters, cursor.as_ref(), limit)
+    })
+    .await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for q in page.items {
+        items.push(QueueItem {
+            kind: if q.revision {
                 QueueItemKind::Revision
             } else {
                 QueueItemKind::Submission
-            };
-            items.push(QueueItem {
-                kind,
-                queued_at: utc(queued_at),
-                waiting_seconds: (at - queued_at).num_seconds().max(0),
-                changes,
-                activity: match owners.get(&item.0.account_id) {
-                    Some(owner) => with_owner(item, owner.clone())?,
-                    None => return Err(ApiError::internal("a queued activity has no owner")),
-                },
-            });
-        }
-        Ok(Page {
-            items,
-            next_cursor: page.next_cursor,
-        })
-    })
-    .await?;
+            },
+            queued_at: utc(q.queued_at),
+            waiting_seconds: q.waiting_seconds,
+            changes: q
+                .changes
+                .into_iter()
+                .map(|(field, old, new)| FieldChange { field, old, new })
+                .collect(),
+            activity: moderation_view(q.activity)?,
+        });
+    }
+    let items = Page {
+        items,
+        next_cursor: page.next_cursor,
+    };
     Ok(HttpResponse::Ok().json(items))
 }
 
@@ -145,12 +109,8 @@ pub async fn queue(state: State, _m: Moderator, query: Listed<QueueQuery>) -> Ap
 #[get("/moderation/activities/{id}")]
 pub async fn get_one(state: State, _m: Moderator, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let out = service::run(&state.pool, move |conn| {
-        let item = activities::find(conn, &id)?;
-        moderation_view(conn, item)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(out))
+    let item = service::run(&state.pool, move |conn| moderation::get(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(moderation_view(item)?))
 }
 
 /// A reason from the catalogue.
@@ -222,13 +182,11 @@ impl ReasonBody {
 async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResult<HttpResponse> {
     let mailer = state.mailer.clone();
     let out = service::run(&state.pool, move |conn| {
-        let item = activities::find(conn, &id)?;
-        match workflow::perform(conn, item, &m.0, step, &mailer).map_err(step_error)? {
-            Outcome::Updated(item) => moderation_view(conn, *item),
-            Outcome::Deleted => Err(ApiError::internal("a moderation step deleted an activity")),
-        }
+        Ok(moderation::decide(conn, &mailer, &m.0, &id, step))
     })
-    .await;
+    .await
+    .and_then(|done| done.map_err(step_error))
+    .and_then(moderation_view);
     // Also when the decision committed and its view then failed.
     state.public.invalidate();
     // This process's median wait now misses a decision.

@@ -1,9 +1,9 @@
 //! Queue statistics for moderators.
 
 use crate::api::caller::Moderator;
-use crate::db::{activities, audit, now, utc};
+use crate::domain::clock::utc;
 use crate::error::{ApiResult, Problem};
-use crate::service;
+use crate::service::{self, moderation};
 use crate::state::State;
 use actix_web::{get, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -43,34 +43,22 @@ pub struct ModerationStats {
 #[get("/moderation/stats")]
 pub async fn stats(state: State, _m: Moderator) -> ApiResult<HttpResponse> {
     let st = state.clone();
-    let out = service::run(&state.pool, move |conn| {
-        let at = now();
-        let (queue_length, oldest) = activities::queue_summary(conn)?;
-        let decisions = audit::decisions_since(conn, at - chrono::Duration::days(30))?;
-        let mut days: BTreeMap<NaiveDate, BTreeMap<String, i64>> = BTreeMap::new();
-        for (action, t, _) in decisions {
-            *days
-                .entry(t.date())
-                .or_default()
-                .entry(action.as_str().to_owned())
-                .or_default() += 1;
-        }
-        Ok(ModerationStats {
-            queue_length,
-            oldest_queued_at: oldest.map(utc),
-            oldest_wait_seconds: oldest.map(|o| (at - o).num_seconds().max(0)),
-            median_wait_seconds: st.median_wait.get(conn)?,
-            decisions_per_day: days
-                .into_iter()
-                .rev()
-                .map(|(date, by_action)| DayDecisions {
-                    date,
-                    total: by_action.values().sum(),
-                    by_action,
-                })
-                .collect(),
-        })
-    })
-    .await?;
+    let s = service::run(&state.pool, move |conn| moderation::stats(conn, &st.median_wait)).await?;
+    let out = ModerationStats {
+        queue_length: s.queue_length,
+        oldest_queued_at: s.oldest_queued_at.map(utc),
+        oldest_wait_seconds: s.oldest_wait_seconds,
+        median_wait_seconds: s.median_wait_seconds,
+        decisions_per_day: s
+            .decisions_per_day
+            .into_iter()
+            .rev()
+            .map(|(date, by_action)| DayDecisions {
+                date,
+                total: by_action.values().sum(),
+                by_action: by_action.into_iter().map(|(a, n)| (a.to_owned(), n)).collect(),
+            })
+            .collect(),
+    };
     Ok(HttpResponse::Ok().json(out))
 }

@@ -2,10 +2,9 @@
 //! the changed fields of a revision.
 
 use crate::api::activity::ActivityOut;
-use crate::db::activities::WithSlug;
-use crate::db::{accounts, DbConn};
 use crate::domain::codes::Kind;
 use crate::error::ApiResult;
+use crate::service::moderation::Moderated;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -82,12 +81,7 @@ pub struct QueueItem {
     pub activity: ModerationActivity,
 }
 
-pub fn moderation_view(conn: &mut DbConn, item: WithSlug) -> ApiResult<ModerationActivity> {
-    let owner = accounts::find(conn, &item.0.account_id)?;
-    with_owner(item, owner)
-}
-
-pub fn with_owner(item: WithSlug, owner: accounts::AccountRow) -> ApiResult<ModerationActivity> {
+pub fn moderation_view(Moderated { item, owner }: Moderated) -> ApiResult<ModerationActivity> {
     Ok(ModerationActivity {
         activity: ActivityOut::new(item)?,
         owner: OwnerContact {

@@ -18,7 +18,7 @@ mod target;
 pub mod tokens;
 mod writer;
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::NaiveDateTime;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
@@ -294,21 +294,12 @@ where
     }
 }
 
-/// The current time, truncated to microseconds so that it round-trips exactly through both
-/// backends (cursors compare stored times for equality).
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
+/// A trivial query: whether the database answers.
+pub fn ping(conn: &mut DbConn) -> Result<()> {
+    Ok(conn.batch_execute("SELECT 1")?)
 }
 
-/// A stored UTC time as a zoned time for API types.
-pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    DateTime::from_naive_utc_and_offset(t, Utc)
-}
-
-/// A new time-ordered id.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
+pub use crate::domain::clock::{new_id, now, utc};
 
 /// `(time, id) < (at, id)` (or `>`) on the columns `table.time` and `table.id`, written as a
 /// row-value comparison: both backends then seek straight to the position in an index

@@ -36,6 +36,11 @@ impl From<db::Error> for UpdateError {
     }
 }
 
+/// Every campaign, newest first.
+pub fn all(conn: &mut Conn) -> ApiResult<Vec<CampaignRow>> {
+    Ok(campaigns::all(conn)?)
+}
+
 /// Inserts a validated campaign with its `campaign_create` event.
 pub fn create(conn: &mut Conn, row: CampaignRow, actor: &Actor) -> ApiResult<CampaignRow> {
     let actor = actor.clone();

@@ -3,10 +3,16 @@
 //! ([`crate::error::ApiError`]) and domain types; they know nothing of requests and responses.
 
 pub mod accounts;
+pub mod activities;
+pub mod audit;
 pub mod campaigns;
+pub mod moderation;
 pub mod notices;
+pub mod outbox;
 pub mod password_reset;
 pub mod public;
+pub mod sessions;
+pub mod staff;
 pub mod verification;
 pub mod workflow;
 
@@ -29,4 +35,9 @@ where
     F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
 {
     db::transaction(conn, f)
+}
+
+/// Whether the database answers a query (for the readiness probe).
+pub async fn ping(pool: &Pool) -> ApiResult<()> {
+    run(pool, |conn| Ok(db::ping(conn)?)).await
 }
