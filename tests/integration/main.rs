@@ -13,6 +13,7 @@ mod house;
 mod hygiene;
 mod links;
 mod mail_accounts;
+mod mail_midsend;
 mod mail_outbox;
 mod mail_process;
 mod outage;
