@@ -111,7 +111,7 @@ fn relay(client: TcpStream, server: TcpStream, hold_for: Arc<Mutex<Option<String
     });
 }
 
-fn env<'a>(url: &'a str) -> Vec<(&'a str, &'a str)> {
+fn env(url: &str) -> Vec<(&str, &str)> {
     vec![
         ("SMTP_URL", url),
         ("MAIL_FROM", "テレワーク月間事務局 <noreply@example.jp>"),
