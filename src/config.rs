@@ -2,6 +2,7 @@
 //! `.env.example`; each error names the variable to fix.
 
 pub mod mail;
+pub mod webhooks;
 
 use crate::client_addr::TrustedProxies;
 use crate::db::{DbTarget, PoolOptions};
@@ -90,6 +91,8 @@ pub struct Config {
     pub public_cache_refresh: Duration,
     /// Mail: transport, sender, links, outbox pacing, digest (see [`mail::MailConfig`]).
     pub mail: mail::MailConfig,
+    /// Webhooks: which URLs subscriptions may name (see [`webhooks::WebhookConfig`]).
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 /// A variable that is present but unusable.
@@ -217,6 +220,7 @@ impl Config {
             password_cost: PasswordCost::DEFAULT,
             public_cache_refresh: Duration::from_millis(250),
             mail,
+            webhooks: webhooks::WebhookConfig::from_lookup(&get)?,
         })
     }
 

@@ -23,3 +23,4 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod web;
+pub mod webhook;

@@ -2,7 +2,7 @@
 
 use crate::db::audit::AuditRow;
 use crate::domain::clock::utc;
-use crate::domain::codes::{AuditAction, ReasonCode, Role};
+use crate::domain::codes::{ActorRole, AuditAction, ReasonCode};
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
@@ -19,9 +19,10 @@ pub struct AuditEventOut {
     pub subject_account_id: Option<String>,
     /// The campaign's slug (campaign events).
     pub campaign: Option<String>,
-    /// Hidden (`null`) from owners when a moderator or admin acted.
+    /// `null` for what the registry did itself (`actor_role` `system`); hidden (`null`) from
+    /// owners when a moderator or admin acted.
     pub actor_id: Option<String>,
-    pub actor_role: Role,
+    pub actor_role: ActorRole,
     pub action: AuditAction,
     pub from_status: Option<Status>,
     pub to_status: Option<Status>,

@@ -8,6 +8,7 @@ pub mod activity;
 pub mod admin_accounts;
 pub mod admin_audit;
 pub mod admin_outbox;
+pub mod admin_webhooks;
 pub mod atom;
 pub mod audit_view;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod moderation_view;
 pub mod page;
 pub mod public;
 pub mod reference;
+pub mod webhook_view;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -59,6 +61,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin_audit::list)
             .service(admin_outbox::list)
             .service(admin_outbox::retry)
+            .service(admin_webhooks::list)
+            .service(admin_webhooks::create)
+            .service(admin_webhooks::get_one)
+            .service(admin_webhooks::update)
+            .service(admin_webhooks::remove)
+            .service(admin_webhooks::rotate_secret)
+            .service(admin_webhooks::deliveries)
+            .service(admin_webhooks::replay)
+            .service(admin_webhooks::test)
             .service(campaigns::list)
             .service(campaigns::create)
             .service(campaigns::update)

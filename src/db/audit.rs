@@ -5,7 +5,7 @@ use super::schema::audit_events;
 use super::{new_id, now, DbConn};
 use super::{Error, Result};
 use crate::domain::actor::Actor;
-use crate::domain::codes::{AuditAction, ReasonCode, Role};
+use crate::domain::codes::{ActorRole, AuditAction, ReasonCode};
 use crate::domain::page::Cursor;
 use crate::domain::workflow::Transition;
 use chrono::NaiveDateTime;
@@ -56,6 +56,34 @@ impl AuditEvent {
             from_status: Some(t.from.as_str().to_owned()),
             to_status: Some(t.to.as_str().to_owned()),
             ..Self::base(actor, t.audit_action)
+        }
+    }
+
+    /// An admin's change to something that is neither an activity, an account nor a
+    /// campaign (a webhook); `detail` names it.
+    pub fn other(actor: &Actor, action: AuditAction, detail: String) -> Self {
+        Self {
+            reason: Some(detail),
+            ..Self::base(actor, action)
+        }
+    }
+
+    /// Something the registry did by itself; `detail` names what.
+    pub fn system(action: AuditAction, detail: String) -> Self {
+        Self {
+            id: new_id(),
+            activity_id: None,
+            subject_account_id: None,
+            actor_id: None,
+            actor_role: ActorRole::System.as_str().to_owned(),
+            action: action.as_str().to_owned(),
+            from_status: None,
+            to_status: None,
+            reason_code: None,
+            reason: Some(detail),
+            waited_seconds: None,
+            created_at: now(),
+            campaign_id: None,
         }
     }
 
@@ -112,7 +140,7 @@ pub struct AuditRow {
     pub subject_account_id: Option<String>,
     pub actor_id: Option<String>,
     #[diesel(deserialize_as = String)]
-    pub actor_role: Role,
+    pub actor_role: ActorRole,
     #[diesel(deserialize_as = String)]
     pub action: AuditAction,
     pub from_status: Option<String>,

@@ -16,6 +16,7 @@ pub mod public;
 pub mod schema;
 mod target;
 pub mod tokens;
+pub mod webhooks;
 mod writer;
 
 use chrono::NaiveDateTime;

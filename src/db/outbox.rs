@@ -5,7 +5,7 @@
 
 use super::schema::outbox;
 use super::{new_id, now, DbConn, Error, Result};
-use crate::domain::codes::{MailKind, OutboxState};
+use crate::domain::codes::{MailKind, OutboxChannel, OutboxState};
 use crate::domain::page::Cursor;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -104,19 +104,31 @@ pub struct Claimed {
     /// Attempts so far, this one included.
     #[diesel(sql_type = Integer)]
     pub attempts: i32,
+    /// `mail` or `webhook`.
+    #[diesel(sql_type = Text)]
+    pub channel: String,
+    /// The webhook an event row is for.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub webhook_id: Option<String>,
+}
+
+impl Claimed {
+    pub fn is_webhook(&self) -> bool {
+        self.channel == OutboxChannel::Webhook.as_str()
+    }
 }
 
 const CLAIM_SQLITE: &str = "UPDATE outbox SET state = 'sending', lease_owner = ?, next_attempt_at = ?, \
      attempts = attempts + 1, updated_at = ? \
      WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? \
      AND body IS NOT NULL ORDER BY next_attempt_at LIMIT ?) \
-     RETURNING id, message_id, kind, recipient, subject, body, secret, attempts";
+     RETURNING id, message_id, kind, recipient, subject, body, secret, attempts, channel, webhook_id";
 
 const CLAIM_POSTGRES: &str = "UPDATE outbox SET state = 'sending', lease_owner = $1, next_attempt_at = $2, \
      attempts = attempts + 1, updated_at = $3 \
      WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= $4 \
      AND body IS NOT NULL ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, message_id, kind, recipient, subject, body, secret, attempts";
+     RETURNING id, message_id, kind, recipient, subject, body, secret, attempts, channel, webhook_id";
 
 /// Whether any row is due at `at`: a read, so that an idle worker takes no write lock.
 pub fn any_due(conn: &mut DbConn, at: NaiveDateTime) -> Result<bool> {
@@ -156,21 +168,26 @@ pub fn claim(
     }?)
 }
 
-/// Records a delivery and erases the body; false when `owner` no longer held the row.
-pub fn mark_sent(conn: &mut DbConn, id: &str, owner: &str, at: NaiveDateTime) -> Result<bool> {
+/// Records a delivery; false when `owner` no longer held the row. A mail's body is erased;
+/// an event's is kept (it holds no secret, and a replay sends it again).
+pub fn mark_sent(conn: &mut DbConn, id: &str, owner: &str, keep_body: bool, at: NaiveDateTime) -> Result<bool> {
     let target = outbox::table
         .filter(outbox::id.eq(id))
         .filter(outbox::lease_owner.eq(owner))
         .filter(outbox::state.eq(OutboxState::Sending.as_str()));
-    let n = diesel::update(target)
-        .set((
-            outbox::state.eq(OutboxState::Sent.as_str()),
-            outbox::body.eq(None::<String>),
-            outbox::sent_at.eq(Some(at)),
-            outbox::lease_owner.eq(None::<String>),
-            outbox::updated_at.eq(at),
-        ))
-        .execute(conn)?;
+    let done = (
+        outbox::state.eq(OutboxState::Sent.as_str()),
+        outbox::sent_at.eq(Some(at)),
+        outbox::lease_owner.eq(None::<String>),
+        outbox::updated_at.eq(at),
+    );
+    let n = if keep_body {
+        diesel::update(target).set(done).execute(conn)?
+    } else {
+        diesel::update(target)
+            .set((done, outbox::body.eq(None::<String>)))
+            .execute(conn)?
+    };
     Ok(n == 1)
 }
 
@@ -223,9 +240,11 @@ pub fn mark_failed(
     Ok(n == 1)
 }
 
+/// One mail (events are a webhook's deliveries, not mail).
 pub fn find(conn: &mut DbConn, id: &str) -> Result<OutboxRow> {
     outbox::table
         .find(id)
+        .filter(outbox::channel.eq(OutboxChannel::Mail.as_str()))
         .select(OutboxRow::as_select())
         .first(conn)
         .optional()?
@@ -247,6 +266,7 @@ pub fn retry(conn: &mut DbConn, id: &str) -> Result<std::result::Result<OutboxRo
     let n = diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
+            .filter(outbox::channel.eq(OutboxChannel::Mail.as_str()))
             .filter(outbox::state.eq(OutboxState::Dead.as_str()))
             .filter(outbox::body.is_not_null()),
     )
@@ -265,14 +285,17 @@ pub fn retry(conn: &mut DbConn, id: &str) -> Result<std::result::Result<OutboxRo
     })
 }
 
-/// Rows newest first, optionally in one state, keyset-paginated.
+/// Mails newest first, optionally in one state, keyset-paginated.
 pub fn list(
     conn: &mut DbConn,
     state: Option<OutboxState>,
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<OutboxRow>> {
-    let mut q = outbox::table.select(OutboxRow::as_select()).into_boxed();
+    let mut q = outbox::table
+        .select(OutboxRow::as_select())
+        .filter(outbox::channel.eq(OutboxChannel::Mail.as_str()))
+        .into_boxed();
     if let Some(s) = state {
         q = q.filter(outbox::state.eq(s.as_str()));
     }

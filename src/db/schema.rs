@@ -142,6 +142,38 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        channel -> Text,
+        webhook_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        event_types -> Text,
+        description -> Text,
+        enabled -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        webhook_id -> Text,
+        outbox_id -> Text,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        latency_ms -> BigInt,
+        error -> Nullable<Text>,
     }
 }
 
@@ -155,6 +187,7 @@ diesel::table! {
 diesel::joinable!(activities -> accounts (account_id));
 diesel::joinable!(activities -> campaigns (campaign_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
+diesel::joinable!(webhook_attempts -> outbox (outbox_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -166,4 +199,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_tokens,
     outbox,
     digest_state,
+    webhooks,
+    webhook_attempts,
 );

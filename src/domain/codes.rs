@@ -19,12 +19,11 @@ impl std::error::Error for UnknownCode {}
 /// Declares an enum of codes with `ALL`, `as_str`, `parse`, `Display` and the conversions
 /// to and from `String` that the database rows use.
 macro_rules! codes {
-    ($(#[$doc:meta])* $name:ident, $set:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident, $set:literal { $($(#[$vdoc:meta])* $variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vdoc])* $variant),+
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {
@@ -104,6 +103,24 @@ impl Role {
 }
 
 codes!(
+    /// Who did what an audit event records: an account's role, or `system` for the
+    /// registry itself (a webhook disabled after days of failures).
+    ActorRole, "actor role" {
+        Registrant = "registrant",
+        Moderator = "moderator",
+        Admin = "admin",
+        System = "system",
+    }
+);
+
+impl ActorRole {
+    /// Staff and the registry itself; their identity is hidden from registrants.
+    pub fn is_staff(self) -> bool {
+        self != ActorRole::Registrant
+    }
+}
+
+codes!(
     /// What kind of registrant an account is.
     Kind, "account kind" {
         Organization = "organization",
@@ -134,6 +151,44 @@ codes!(
         PasswordReset = "password_reset",
         EmailChange = "email_change",
         OutboxRetry = "outbox_retry",
+        WebhookCreate = "webhook_create",
+        WebhookUpdate = "webhook_update",
+        WebhookDelete = "webhook_delete",
+        WebhookRotateSecret = "webhook_rotate_secret",
+        WebhookDisable = "webhook_disable",
+        WebhookReplay = "webhook_replay",
+        WebhookTest = "webhook_test",
+    }
+);
+
+codes!(
+    /// What a webhook event reports.
+    EventType, "event type" {
+        ActivitySubmitted = "activity.submitted",
+        ActivityApproved = "activity.approved",
+        ActivityRejected = "activity.rejected",
+        ActivityUnpublished = "activity.unpublished",
+        ActivityWithdrawn = "activity.withdrawn",
+        RevisionSubmitted = "activity.revision_submitted",
+        RevisionApproved = "activity.revision_approved",
+        RevisionRejected = "activity.revision_rejected",
+        /// Sent by `POST /admin/webhooks/{id}/test` only; not subscribable.
+        WebhookTest = "webhook.test",
+    }
+);
+
+impl EventType {
+    /// Events whose `data` is the activity's public view (it is public after them).
+    pub fn is_public(self) -> bool {
+        matches!(self, EventType::ActivityApproved | EventType::RevisionApproved)
+    }
+}
+
+codes!(
+    /// What an outbox row carries: a mail, or an event for a webhook.
+    OutboxChannel, "outbox channel" {
+        Mail = "mail",
+        Webhook = "webhook",
     }
 );
 

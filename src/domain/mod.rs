@@ -10,6 +10,7 @@ pub mod corporate_number;
 pub mod page;
 pub mod reference;
 pub mod text;
+pub mod webhook;
 pub mod workflow;
 
 use serde::Serialize;

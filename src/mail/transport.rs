@@ -28,7 +28,7 @@ impl SendError {
         }
     }
 
-    fn permanent(message: impl Into<String>) -> Self {
+    pub fn permanent(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             permanent: true,
@@ -162,6 +162,8 @@ mod tests {
             body: Some("山田 様\n\n本文\n".into()),
             secret: true,
             attempts: 1,
+            channel: "mail".into(),
+            webhook_id: None,
         }
     }
 

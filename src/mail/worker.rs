@@ -7,10 +7,14 @@
 use super::digest;
 use super::transport::{SendError, Transport};
 use super::Mailer;
+use crate::config::webhooks::WebhookConfig;
 use crate::config::Config;
 use crate::db::outbox::{self, Claimed, Failure};
+use crate::db::webhooks::{self, WebhookRow};
 use crate::db::{self, now, Pool};
+use crate::webhook::{self as hooks, Attempt};
 use chrono::NaiveDateTime;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Rows claimed per round.
@@ -28,16 +32,17 @@ pub struct Pacing {
     pub lease: Duration,
 }
 
-/// One process's worker: its transport, pacing and lease owner name.
+/// One process's worker: its transport, webhook client, pacing and lease owner name.
 pub struct Worker {
     pool: Pool,
     transport: Transport,
+    hooks: hooks::Sender,
     pacing: Pacing,
     owner: String,
 }
 
 impl Worker {
-    pub fn new(pool: Pool, transport: Transport, pacing: Pacing) -> Self {
+    pub fn new(pool: Pool, transport: Transport, pacing: Pacing, webhooks: WebhookConfig) -> Result<Self, String> {
         let mut tag = [0u8; 4];
         let _ = getrandom::fill(&mut tag);
         let owner = format!(
@@ -45,12 +50,13 @@ impl Worker {
             std::process::id(),
             tag.iter().map(|b| format!("{b:02x}")).collect::<String>()
         );
-        Self {
+        Ok(Self {
             pool,
             transport,
+            hooks: hooks::Sender::new(webhooks)?,
             pacing,
             owner,
-        }
+        })
     }
 
     /// Claims one batch of rows due at `at`, delivers them and records each outcome; returns
@@ -64,7 +70,16 @@ impl Worker {
         let owner = self.owner.clone();
         let rows = db::transaction(&mut conn, move |c| outbox::claim(c, &owner, at, lease_until, BATCH))?;
         let claimed = rows.len();
-        let outcomes = self.send_all(&rows);
+        let ids: Vec<&str> = rows.iter().filter_map(|r| r.webhook_id.as_deref()).collect();
+        let hooks: HashMap<String, WebhookRow> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            webhooks::find_many(&mut conn, &ids)?
+                .into_iter()
+                .map(|h| (h.id.clone(), h))
+                .collect()
+        };
+        let outcomes = self.send_all(&rows, &hooks);
         // The batch's outcomes are recorded in one transaction (on SQLite one turn of the
         // write thread, not one per mail).
         let at = now();
@@ -76,10 +91,13 @@ impl Worker {
         let owner = self.owner.clone();
         db::transaction(&mut conn, move |c| {
             for r in records {
-                match r.failure {
-                    None => outbox::mark_sent(c, &r.id, &owner, at)?,
+                let recorded = match r.failure {
+                    None => outbox::mark_sent(c, &r.id, &owner, r.attempt.is_some(), at)?,
                     Some((failure, error)) => outbox::mark_failed(c, &r.id, &owner, &error, failure, at)?,
                 };
+                if let (true, Some(attempt)) = (recorded, r.attempt) {
+                    hooks::record::attempt(c, &r.id, attempt, at)?;
+                }
             }
             Ok::<_, db::Error>(())
         })?;
@@ -90,37 +108,75 @@ impl Worker {
     /// out up to [`CONCURRENT_SENDS`] at once, each on a pooled connection of its own, since
     /// an SMTP exchange is mostly waiting (lettre writes a message's closing dot apart from its
     /// body, so every message waits out the server's delayed ACK, ~40 ms on Linux).
-    fn send_all(&self, rows: &[Claimed]) -> Vec<Result<(), SendError>> {
-        if !self.transport.is_smtp() {
-            return rows.iter().map(|row| self.transport.send(row)).collect();
+    /// Webhook events go out concurrently like SMTP mail.
+    fn send_all(&self, rows: &[Claimed], hooks: &HashMap<String, WebhookRow>) -> Vec<Outcome> {
+        let one = |row: &Claimed| self.send_one(row, hooks);
+        if !self.transport.is_smtp() && !rows.iter().any(Claimed::is_webhook) {
+            return rows.iter().map(one).collect();
         }
         let mut outcomes = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(CONCURRENT_SENDS) {
             std::thread::scope(|s| {
-                let sends: Vec<_> = chunk.iter().map(|row| s.spawn(|| self.transport.send(row))).collect();
+                let sends: Vec<_> = chunk.iter().map(|row| s.spawn(move || one(row))).collect();
                 for h in sends {
-                    outcomes.push(
-                        h.join()
-                            .unwrap_or_else(|_| Err(SendError::transient("the sending thread panicked"))),
-                    );
+                    outcomes.push(h.join().unwrap_or_else(|_| Outcome {
+                        result: Err(SendError::transient("the sending thread panicked")),
+                        attempt: None,
+                    }));
                 }
             });
         }
         outcomes
     }
 
+    fn send_one(&self, row: &Claimed, hooks: &HashMap<String, WebhookRow>) -> Outcome {
+        if !row.is_webhook() {
+            return Outcome {
+                result: self.transport.send(row),
+                attempt: None,
+            };
+        }
+        match row.webhook_id.as_ref().and_then(|id| hooks.get(id)) {
+            Some(hook) if hook.enabled => {
+                let Attempt {
+                    status_code,
+                    latency,
+                    error,
+                } = self.hooks.send(row, hook, now());
+                Outcome {
+                    result: error.clone().map_or(Ok(()), |e| Err(SendError::transient(e))),
+                    attempt: Some(hooks::record::Tried {
+                        webhook_id: hook.id.clone(),
+                        status_code,
+                        latency,
+                        error,
+                    }),
+                }
+            }
+            Some(_) => Outcome {
+                result: Err(SendError::permanent("the webhook is disabled")),
+                attempt: None,
+            },
+            None => Outcome {
+                result: Err(SendError::permanent("the webhook was deleted")),
+                attempt: None,
+            },
+        }
+    }
+
     /// What to record for a row's outcome, logged here (by message id and kind only).
-    fn judge(&self, row: &Claimed, outcome: Result<(), SendError>, at: NaiveDateTime) -> Record {
-        let failure = match outcome {
+    fn judge(&self, row: &Claimed, outcome: Outcome, at: NaiveDateTime) -> Record {
+        let what = if row.is_webhook() { "webhook" } else { "mail" };
+        let failure = match outcome.result {
             Ok(()) => {
-                log::info!("mail: delivered {} ({})", row.message_id, row.kind);
+                log::info!("{what}: delivered {} ({})", row.message_id, row.kind);
                 None
             }
             Err(e) => {
                 let attempts = row.attempts.max(1) as u32;
                 let failure = if e.permanent || attempts >= self.pacing.max_attempts {
                     log::error!(
-                        "mail: {} ({}) is dead after {attempts} attempt(s): {}",
+                        "{what}: {} ({}) is dead after {attempts} attempt(s): {}",
                         row.message_id,
                         row.kind,
                         e.message
@@ -130,7 +186,7 @@ impl Worker {
                     let wait = backoff(self.pacing.backoff_base, attempts, jitter());
                     let next = at + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(6));
                     log::warn!(
-                        "mail: attempt {attempts} of {} ({}) failed, next at {next}: {}",
+                        "{what}: attempt {attempts} of {} ({}) failed, next at {next}: {}",
                         row.message_id,
                         row.kind,
                         e.message
@@ -143,14 +199,22 @@ impl Worker {
         Record {
             id: row.id.clone(),
             failure,
+            attempt: outcome.attempt,
         }
     }
+}
+
+/// What sending one row gave, and for an event the attempt to record.
+struct Outcome {
+    result: Result<(), SendError>,
+    attempt: Option<hooks::record::Tried>,
 }
 
 /// The outcome of one row: `None` delivered, or how it failed and why.
 struct Record {
     id: String,
     failure: Option<(Failure, String)>,
+    attempt: Option<hooks::record::Tried>,
 }
 
 /// The wait before the next try after `attempts` failed ones: `base · 2^(attempts-1)`, capped
@@ -179,7 +243,7 @@ pub fn spawn(pool: Pool, config: &Config) -> Result<(), String> {
     let digest = digest::Settings::from(&config.mail);
     let mailer = Mailer::new(config);
     let poll = config.mail.poll;
-    let worker = Worker::new(pool.clone(), transport, pacing);
+    let worker = Worker::new(pool.clone(), transport, pacing, config.webhooks)?;
     std::thread::Builder::new()
         .name("mail-worker".into())
         .spawn(move || loop {

@@ -14,6 +14,7 @@ pub mod public;
 pub mod sessions;
 pub mod staff;
 pub mod verification;
+pub mod webhooks;
 pub mod workflow;
 
 use crate::db::{self, Conn, DbConn, Pool};

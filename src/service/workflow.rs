@@ -8,10 +8,11 @@ use crate::db::{self, campaigns, generation, now, Conn};
 use crate::domain::activity::{self as text_rules, TextInput};
 use crate::domain::actor::Actor;
 use crate::domain::codes::{AuditAction, ReasonCode};
+use crate::domain::webhook::event_for;
 use crate::domain::workflow::{decide, Action, Status, TextEffect};
 use crate::error::ApiError;
 use crate::mail::Mailer;
-use crate::service::notices;
+use crate::service::{notices, webhooks};
 
 /// One requested step.
 pub struct Step {
@@ -171,6 +172,7 @@ pub fn perform(
     let queued_at = row.queued_at;
     let remove = t.text == TextEffect::Remove;
     let (tx_id, actor, version, mailer) = (id.clone(), actor.clone(), step.version, mailer.clone());
+    let tx_slug = slug.clone();
     let written = db::transaction(conn, move |conn| {
         let applied = if remove {
             activities::delete_if_current(conn, &tx_id, version)?
@@ -194,6 +196,10 @@ pub fn perform(
         // The owner hears of a decision from the same transaction that made it.
         if let Some(kind) = notices::decision_kind(step.action, status) {
             notices::decision(conn, &mailer, kind, &next, step.reason.as_ref())?;
+        }
+        // So do the partners' webhooks.
+        if let Some(event) = event_for(&t) {
+            webhooks::emit(conn, event, &next, &tx_slug)?;
         }
         Ok((!remove).then_some(next))
     })

@@ -41,6 +41,19 @@ const RULES: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/admin/audit", Who::Admin),
     ("GET", "/api/v1/admin/outbox", Who::Admin),
     ("POST", "/api/v1/admin/outbox/{id}/retry", Who::Admin),
+    ("GET", "/api/v1/admin/webhooks", Who::Admin),
+    ("POST", "/api/v1/admin/webhooks", Who::Admin),
+    ("GET", "/api/v1/admin/webhooks/{id}", Who::Admin),
+    ("PATCH", "/api/v1/admin/webhooks/{id}", Who::Admin),
+    ("DELETE", "/api/v1/admin/webhooks/{id}", Who::Admin),
+    ("POST", "/api/v1/admin/webhooks/{id}/rotate-secret", Who::Admin),
+    ("GET", "/api/v1/admin/webhooks/{id}/deliveries", Who::Admin),
+    (
+        "POST",
+        "/api/v1/admin/webhooks/{id}/deliveries/{delivery_id}/replay",
+        Who::Admin,
+    ),
+    ("POST", "/api/v1/admin/webhooks/{id}/test", Who::Admin),
     ("POST", "/api/v1/activities", Who::Registrant),
     ("GET", "/api/v1/activities", Who::Registrant),
     ("GET", "/api/v1/activities/{id}", Who::Registrant),
@@ -105,6 +118,7 @@ fn every_route_has_a_rule_and_the_spec_states_its_security() {
 
 fn concrete(path: &str) -> String {
     path.replace("{id}", "0192f1a0-0000-7000-8000-000000000001")
+        .replace("{delivery_id}", "0192f1a0-0000-7000-8000-000000000002")
         .replace("{slug}", "x")
 }
 

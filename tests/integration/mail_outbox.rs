@@ -329,9 +329,9 @@ async fn an_expired_lease_passes_the_row_to_another_worker() {
     assert_eq!(second.len(), 1, "the lease ran out");
     assert_eq!((second[0].id.as_str(), second[0].attempts), (first[0].id.as_str(), 2));
     let id = first[0].id.clone();
-    let a_sent = outbox::mark_sent(&mut conn, &id, "worker-a", now()).unwrap();
+    let a_sent = outbox::mark_sent(&mut conn, &id, "worker-a", false, now()).unwrap();
     assert!(!a_sent, "a worker recorded an outcome after losing its lease");
-    assert!(outbox::mark_sent(&mut conn, &id, "worker-b", now()).unwrap());
+    assert!(outbox::mark_sent(&mut conn, &id, "worker-b", false, now()).unwrap());
     assert_eq!(outbox::find(&mut conn, &id).unwrap().state.as_str(), "sent");
 }
 

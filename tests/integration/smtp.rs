@@ -148,7 +148,9 @@ impl Mailroom {
         };
         Self {
             smtp: smtp.clone(),
-            worker: std::sync::Arc::new(Worker::new(app.pool.clone(), transport, pacing)),
+            worker: std::sync::Arc::new(
+                Worker::new(app.pool.clone(), transport, pacing, app.config.webhooks).expect("worker"),
+            ),
         }
     }
 
