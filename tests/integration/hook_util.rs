@@ -37,7 +37,7 @@ impl Got {
 pub struct Receiver {
     pub url: String,
     got: Arc<Mutex<Vec<Got>>>,
-    script: Arc<Mutex<VecDeque<u16>>>,
+    script: Arc<Mutex<VecDeque<(u16, Option<String>)>>>,
 }
 
 impl Receiver {
@@ -45,7 +45,7 @@ impl Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("receiver");
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let got: Arc<Mutex<Vec<Got>>> = Arc::default();
-        let script: Arc<Mutex<VecDeque<u16>>> = Arc::default();
+        let script: Arc<Mutex<VecDeque<(u16, Option<String>)>>> = Arc::default();
         let (g, s) = (got.clone(), script.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -55,11 +55,12 @@ impl Receiver {
                     continue;
                 };
                 g.lock().unwrap().push(request);
-                let status = s.lock().unwrap().pop_front().unwrap_or(200);
+                let (status, location) = s.lock().unwrap().pop_front().unwrap_or((200, None));
                 let body = if status == 200 { "ok" } else { "receiver failure" };
+                let location = location.map(|l| format!("location: {l}\r\n")).unwrap_or_default();
                 let _ = write!(
                     stream,
-                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status} X\r\n{location}content-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
             }
@@ -69,7 +70,12 @@ impl Receiver {
 
     /// The next requests get these statuses, in order.
     pub fn answer(&self, statuses: &[u16]) {
-        self.script.lock().unwrap().extend(statuses);
+        self.script.lock().unwrap().extend(statuses.iter().map(|s| (*s, None)));
+    }
+
+    /// The next request gets `302 Found` to `location`.
+    pub fn redirect(&self, location: &str) {
+        self.script.lock().unwrap().push_back((302, Some(location.to_owned())));
     }
 
     pub fn got(&self) -> Vec<Got> {

@@ -147,3 +147,30 @@ async fn a_webhook_failing_for_five_days_is_disabled_and_audited() {
         (Some(true), true)
     );
 }
+
+#[actix_web::test]
+async fn a_redirect_is_not_followed() {
+    let app = open_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start();
+    let elsewhere = Receiver::start();
+    let (hook, _) = subscribe(&app, &admin, &receiver.url, &["activity.approved"]).await;
+    receiver.redirect(&elsewhere.url);
+    app.post(
+        &format!("/api/v1/admin/webhooks/{hook}/test"),
+        Some(&admin.token),
+        json!({}),
+    )
+    .await;
+    round(&worker(&app, OPEN)).await;
+    assert_eq!(receiver.got().len(), 1);
+    assert!(elsewhere.got().is_empty(), "the delivery followed the redirect");
+    let list = app
+        .get(&format!("/api/v1/admin/webhooks/{hook}/deliveries"), Some(&admin.token))
+        .await;
+    let attempt = &list.body["items"][0];
+    assert_eq!(
+        (attempt["status_code"].as_i64(), attempt["delivery_state"].as_str()),
+        (Some(302), Some("pending"))
+    );
+}
