@@ -32,12 +32,15 @@ impl Got {
     }
 }
 
+/// Statuses to answer with, each with an optional `Location`.
+type Script = Arc<Mutex<VecDeque<(u16, Option<String>)>>>;
+
 /// The receiver: answers each request with the next scripted status (200 once the script
 /// is used up).
 pub struct Receiver {
     pub url: String,
     got: Arc<Mutex<Vec<Got>>>,
-    script: Arc<Mutex<VecDeque<(u16, Option<String>)>>>,
+    script: Script,
 }
 
 impl Receiver {
@@ -45,7 +48,7 @@ impl Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("receiver");
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let got: Arc<Mutex<Vec<Got>>> = Arc::default();
-        let script: Arc<Mutex<VecDeque<(u16, Option<String>)>>> = Arc::default();
+        let script: Script = Arc::default();
         let (g, s) = (got.clone(), script.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
