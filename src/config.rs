@@ -93,6 +93,10 @@ pub struct Config {
     pub mail: mail::MailConfig,
     /// Webhooks: which URLs subscriptions may name (see [`webhooks::WebhookConfig`]).
     pub webhooks: webhooks::WebhookConfig,
+    /// How long a moderator's claim on a queue item lasts (`CLAIM_TTL_SECS`).
+    pub claim_ttl: Duration,
+    /// How many live claims one moderator may hold (`MAX_CLAIMS_PER_MODERATOR`).
+    pub max_claims: i64,
 }
 
 /// A variable that is present but unusable.
@@ -221,6 +225,8 @@ impl Config {
             public_cache_refresh: Duration::from_millis(250),
             mail,
             webhooks: webhooks::WebhookConfig::from_lookup(&get)?,
+            claim_ttl: Duration::from_secs(number(&get, "CLAIM_TTL_SECS", 900, 10, 86_400)?),
+            max_claims: number(&get, "MAX_CLAIMS_PER_MODERATOR", 20, 1, 1_000)? as i64,
         })
     }
 

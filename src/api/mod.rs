@@ -14,6 +14,7 @@ pub mod audit_view;
 pub mod auth;
 pub mod caller;
 pub mod campaigns;
+pub mod claims;
 pub mod extract;
 pub mod health;
 pub mod me;
@@ -87,6 +88,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(moderation::approve)
             .service(moderation::reject)
             .service(moderation::unpublish)
+            .service(claims::claim)
+            .service(claims::release)
             .service(moderation_stats::stats),
     );
 }

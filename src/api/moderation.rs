@@ -1,14 +1,14 @@
 //! The approval queue: pending submissions and revisions, the moderator's full view with
 //! the owner's contact data, decisions, the reason catalogue and queue statistics.
 
-use crate::api::activity::{step_error, VersionBody};
+use crate::api::activity::step_error;
 use crate::api::caller::Moderator;
 use crate::api::extract::{parse_id, Json};
 use crate::api::moderation_view::{moderation_view, FieldChange, ModerationActivity, QueueItem, QueueItemKind};
 use crate::api::page::{Listed, Page, PageParams, Paging};
 use crate::domain::activity::category_bit;
 use crate::domain::clock::utc;
-use crate::domain::codes::{Category, Kind, ReasonCode};
+use crate::domain::codes::{Category, ClaimedFilter, Kind, ReasonCode};
 use crate::domain::text::{self, Lines};
 use crate::domain::workflow::Action;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
@@ -31,6 +31,9 @@ pub struct QueueQuery {
     /// `organization` or `individual`.
     #[param(value_type = Option<Kind>)]
     pub kind: Option<String>,
+    /// `mine`, `others` or `none`: items by their live claims.
+    #[param(value_type = Option<ClaimedFilter>)]
+    pub claimed: Option<String>,
 }
 
 /// Pending activities and pending revisions, oldest first.
@@ -45,7 +48,7 @@ pub struct QueueQuery {
     )
 )]
 #[get("/moderation/queue")]
-pub async fn queue(state: State, _m: Moderator, query: Listed<QueueQuery>) -> ApiResult<HttpResponse> {
+pub async fn queue(state: State, m: Moderator, query: Listed<QueueQuery>) -> ApiResult<HttpResponse> {
     let (q, paging) = query.split();
     let q = q?;
     let mut errors = Vec::new();
@@ -56,6 +59,7 @@ pub async fn queue(state: State, _m: Moderator, query: Listed<QueueQuery>) -> Ap
         })
     });
     let kind = Kind::parse_field("kind", q.kind.as_deref(), &mut errors);
+    let claimed = ClaimedFilter::parse_field("claimed", q.claimed.as_deref(), &mut errors);
     let paging = paging.map_err(|e| errors.extend(e));
     let (Ok(Paging { limit, cursor }), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
@@ -64,6 +68,8 @@ pub async fn queue(state: State, _m: Moderator, query: Listed<QueueQuery>) -> Ap
         campaign: q.campaign,
         category_bit,
         kind,
+        claimed,
+        moderator_id: m.0.id.clone(),
     };
     let page = service::run(&state.pool, move |conn| {
         moderation::queue(conn, filters, cursor.as_ref(), limit)
@@ -84,6 +90,8 @@ pub async fn queue(state: State, _m: Moderator, query: Listed<QueueQuery>) -> Ap
                 .into_iter()
                 .map(|(field, old, new)| FieldChange { field, old, new })
                 .collect(),
+            claimed_by: q.claim.as_ref().map(|c| c.moderator_name.clone()),
+            claim_expires_at: q.claim.as_ref().map(|c| utc(c.expires_at)),
             activity: moderation_view(q.activity)?,
         });
     }
@@ -156,10 +164,21 @@ pub struct ReasonBody {
     /// Shown to the owner (1–1000 characters).
     #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
+    /// Admins only: decide although another moderator holds a claim (audited).
+    pub override_claim: Option<bool>,
+}
+
+/// An approval: the version seen.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBody {
+    pub version: i64,
+    /// Admins only: decide although another moderator holds a claim (audited).
+    pub override_claim: Option<bool>,
 }
 
 impl ReasonBody {
-    fn validate(self) -> ApiResult<(i64, (ReasonCode, String))> {
+    fn validate(&self) -> ApiResult<(i64, (ReasonCode, String))> {
         let mut errors = Vec::new();
         let code = ReasonCode::parse(&self.reason_code);
         if code.is_none() {
@@ -179,10 +198,10 @@ impl ReasonBody {
     }
 }
 
-async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResult<HttpResponse> {
+async fn decide(state: &State, m: Moderator, id: String, step: Step, override_claim: bool) -> ApiResult<HttpResponse> {
     let mailer = state.mailer.clone();
     let out = service::run(&state.pool, move |conn| {
-        Ok(moderation::decide(conn, &mailer, &m.0, &id, step))
+        Ok(moderation::decide(conn, &mailer, &m.0, &id, step, override_claim))
     })
     .await
     .and_then(|done| done.map_err(step_error))
@@ -201,12 +220,12 @@ async fn decide(state: &State, m: Moderator, id: String, step: Step) -> ApiResul
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
-    request_body = VersionBody,
+    request_body = ApproveBody,
     responses(
         (status = 200, body = ModerationActivity),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such activity", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`version_conflict` (with `current`) or `invalid_transition`", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "`version_conflict` (with `current`), `invalid_transition` or `claimed_by_other` (with `current`: who and until when)", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[post("/moderation/activities/{id}/approve")]
@@ -214,16 +233,17 @@ pub async fn approve(
     state: State,
     m: Moderator,
     path: web::Path<String>,
-    body: Json<VersionBody>,
+    body: Json<ApproveBody>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
+    let b = body.into_inner()?;
     let step = Step {
         action: Action::Approve,
-        version: body.into_inner()?.version,
+        version: b.version,
         reason: None,
         edit: None,
     };
-    decide(&state, m, id, step).await
+    decide(&state, m, id, step, b.override_claim.unwrap_or(false)).await
 }
 
 /// Reject a pending activity, or an approved activity's pending revision (the public text
@@ -238,7 +258,7 @@ pub async fn approve(
         (status = 200, body = ModerationActivity),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such activity", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`version_conflict` (with `current`) or `invalid_transition`", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "`version_conflict` (with `current`), `invalid_transition` or `claimed_by_other` (with `current`: who and until when)", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[post("/moderation/activities/{id}/reject")]
@@ -249,14 +269,15 @@ pub async fn reject(
     body: Json<ReasonBody>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let (version, reason) = body.into_inner()?.validate()?;
+    let b = body.into_inner()?;
+    let (version, reason) = b.validate()?;
     let step = Step {
         action: Action::Reject,
         version,
         reason: Some(reason),
         edit: None,
     };
-    decide(&state, m, id, step).await
+    decide(&state, m, id, step, b.override_claim.unwrap_or(false)).await
 }
 
 /// Take an approved activity off the public listing (it becomes `suspended`).
@@ -270,7 +291,7 @@ pub async fn reject(
         (status = 200, body = ModerationActivity),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such activity", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`version_conflict` (with `current`) or `invalid_transition`", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "`version_conflict` (with `current`), `invalid_transition` or `claimed_by_other` (with `current`: who and until when)", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[post("/moderation/activities/{id}/unpublish")]
@@ -281,12 +302,13 @@ pub async fn unpublish(
     body: Json<ReasonBody>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let (version, reason) = body.into_inner()?.validate()?;
+    let b = body.into_inner()?;
+    let (version, reason) = b.validate()?;
     let step = Step {
         action: Action::Unpublish,
         version,
         reason: Some(reason),
         edit: None,
     };
-    decide(&state, m, id, step).await
+    decide(&state, m, id, step, b.override_claim.unwrap_or(false)).await
 }

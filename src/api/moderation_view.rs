@@ -78,6 +78,9 @@ pub struct QueueItem {
     pub waiting_seconds: i64,
     /// For a revision: the fields it changes, old → new.
     pub changes: Vec<FieldChange>,
+    /// The display name of the moderator whose live claim is on it; `null` when unclaimed.
+    pub claimed_by: Option<String>,
+    pub claim_expires_at: Option<DateTime<Utc>>,
     pub activity: ModerationActivity,
 }
 

@@ -1,11 +1,11 @@
 //! The `activities` table: rows, the owner's list, the moderation queue, and the one
 //! conditional write that every workflow step goes through.
 
-use super::schema::{activities, campaigns};
+use super::schema::{activities, campaigns, claims};
 use super::DbConn;
 use super::{Error, Result};
 use crate::domain::activity::ActivityText;
-use crate::domain::codes::{Kind, ReasonCode};
+use crate::domain::codes::{ClaimedFilter, Kind, ReasonCode};
 use crate::domain::page::Cursor;
 use crate::domain::workflow::Status;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -286,6 +286,8 @@ pub struct QueueFilter {
     pub campaign_id: Option<String>,
     pub category_bit: Option<i32>,
     pub kind: Option<Kind>,
+    /// By live claims at a time, as seen by one moderator.
+    pub claimed: Option<(ClaimedFilter, String, NaiveDateTime)>,
 }
 
 diesel::infix_operator!(BitAnd, " & ", diesel::sql_types::Integer);
@@ -312,6 +314,26 @@ pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit:
     }
     if let Some(k) = &f.kind {
         q = q.filter(activities::owner_kind.eq(k.as_str()));
+    }
+    if let Some((which, me, at)) = &f.claimed {
+        let live = claims::table.filter(claims::expires_at.gt(*at));
+        q = match which {
+            ClaimedFilter::Mine => q.filter(
+                activities::id.eq_any(
+                    live.filter(claims::moderator_id.eq(me.clone()))
+                        .select(claims::activity_id),
+                ),
+            ),
+            ClaimedFilter::Others => q.filter(
+                activities::id.eq_any(
+                    live.filter(claims::moderator_id.ne(me.clone()))
+                        .select(claims::activity_id),
+                ),
+            ),
+            ClaimedFilter::Unclaimed => q.filter(diesel::dsl::not(
+                activities::id.eq_any(live.select(claims::activity_id)),
+            )),
+        };
     }
     if let Some(c) = cursor {
         q = q.filter(super::keyset("activities.queued_at", "activities.id", ">", c.at, &c.id));

@@ -68,6 +68,15 @@ impl AuditEvent {
         }
     }
 
+    /// A staff action on an activity outside the workflow (a claim); `detail` says more.
+    pub fn on_activity(activity_id: &str, actor: &Actor, action: AuditAction, detail: Option<String>) -> Self {
+        Self {
+            activity_id: Some(activity_id.to_owned()),
+            reason: detail,
+            ..Self::base(actor, action)
+        }
+    }
+
     /// Something the registry did by itself; `detail` names what.
     pub fn system(action: AuditAction, detail: String) -> Self {
         Self {
@@ -156,6 +165,7 @@ pub struct AuditRow {
 pub fn for_activity(
     conn: &mut DbConn,
     activity_id: &str,
+    staff: bool,
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<AuditRow>> {
@@ -163,6 +173,14 @@ pub fn for_activity(
         .filter(audit_events::activity_id.eq(activity_id))
         .select(AuditRow::as_select())
         .into_boxed();
+    if !staff {
+        let hidden: Vec<&str> = AuditAction::ALL
+            .iter()
+            .filter(|a| a.is_staff_only())
+            .map(|a| a.as_str())
+            .collect();
+        q = q.filter(audit_events::action.ne_all(hidden));
+    }
     if let Some(c) = cursor {
         q = q.filter(
             audit_events::created_at

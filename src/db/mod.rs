@@ -7,6 +7,7 @@ pub mod activities;
 pub mod audit;
 mod budget;
 pub mod campaigns;
+pub mod claims;
 pub mod digest;
 pub mod error;
 pub mod generation;

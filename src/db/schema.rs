@@ -148,6 +148,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    claims (activity_id) {
+        activity_id -> Text,
+        moderator_id -> Text,
+        expires_at -> Timestamp,
+        claimed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     webhooks (id) {
         id -> Text,
         url -> Text,
@@ -188,6 +197,7 @@ diesel::joinable!(activities -> accounts (account_id));
 diesel::joinable!(activities -> campaigns (campaign_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(webhook_attempts -> outbox (outbox_id));
+diesel::joinable!(claims -> accounts (moderator_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -201,4 +211,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     digest_state,
     webhooks,
     webhook_attempts,
+    claims,
 );

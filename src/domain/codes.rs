@@ -158,6 +158,21 @@ codes!(
         WebhookDisable = "webhook_disable",
         WebhookReplay = "webhook_replay",
         WebhookTest = "webhook_test",
+        Claim = "claim",
+        ClaimRelease = "claim_release",
+        ClaimOverride = "claim_override",
+    }
+);
+
+codes!(
+    /// Which queue items a moderator wants by their claims.
+    ClaimedFilter, "claimed filter" {
+        /// Claimed by the caller.
+        Mine = "mine",
+        /// Claimed by another moderator.
+        Others = "others",
+        /// Not claimed by anyone.
+        Unclaimed = "none",
     }
 );
 
@@ -193,6 +208,14 @@ codes!(
 );
 
 impl AuditAction {
+    /// Events that concern only staff: an owner's history leaves them out.
+    pub fn is_staff_only(self) -> bool {
+        matches!(
+            self,
+            AuditAction::Claim | AuditAction::ClaimRelease | AuditAction::ClaimOverride
+        )
+    }
+
     /// The moderator decisions, for statistics.
     pub const DECISIONS: [AuditAction; 5] = [
         AuditAction::Approve,

@@ -120,5 +120,5 @@ pub fn history(
     if !user.role.is_staff() && activity.account_id != user.id {
         return Err(ApiError::not_found("No such activity."));
     }
-    Ok(audit::for_activity(conn, id, cursor, limit)?)
+    Ok(audit::for_activity(conn, id, user.role.is_staff(), cursor, limit)?)
 }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod activities;
 pub mod audit;
 pub mod campaigns;
+pub mod claims;
 pub mod moderation;
 pub mod notices;
 pub mod outbox;

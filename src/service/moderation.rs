@@ -4,12 +4,14 @@
 use crate::cache::MedianWait;
 use crate::db::accounts::{self, AccountRow};
 use crate::db::activities::{self, QueueFilter, WithSlug};
+use crate::db::claims::{self as db_claims, Claim};
 use crate::db::{audit, campaigns, now, Conn, DbConn};
 use crate::domain::actor::Actor;
-use crate::domain::codes::Kind;
+use crate::domain::codes::{ClaimedFilter, Kind};
 use crate::domain::page::{self, Cursor, Page};
 use crate::error::{ApiError, ApiResult};
 use crate::mail::Mailer;
+use crate::service::claims;
 use crate::service::workflow::{self, Outcome, Step, StepError};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::Value;
@@ -30,6 +32,8 @@ pub struct Queued {
     pub revision: bool,
     /// For a revision: (field, old, new) for each field it changes.
     pub changes: Vec<(String, Value, Value)>,
+    /// The live claim on it, if any.
+    pub claim: Option<Claim>,
 }
 
 /// The queue's filters as the client named them.
@@ -37,6 +41,9 @@ pub struct QueueQuery {
     pub campaign: Option<String>,
     pub category_bit: Option<i32>,
     pub kind: Option<Kind>,
+    pub claimed: Option<ClaimedFilter>,
+    /// Who asks (for `claimed`).
+    pub moderator_id: String,
 }
 
 /// One page of the queue, oldest first (400 `unknown_campaign` for a campaign that does not
@@ -56,6 +63,7 @@ pub fn queue(conn: &mut Conn, q: QueueQuery, cursor: Option<&Cursor>, limit: i64
         campaign_id,
         category_bit: q.category_bit,
         kind: q.kind,
+        claimed: q.claimed.map(|c| (c, q.moderator_id.clone(), now())),
     };
     let rows = activities::queue(conn, &filter, cursor, limit)?
         .into_iter()
@@ -79,6 +87,11 @@ pub fn queue(conn: &mut Conn, q: QueueQuery, cursor: Option<&Cursor>, limit: i64
     let owner_ids: Vec<&str> = page.items.iter().map(|((a, _), _)| a.account_id.as_str()).collect();
     let owners = accounts::find_many(conn, &owner_ids)?;
     let at = now();
+    let ids: Vec<&str> = page.items.iter().map(|((a, _), _)| a.id.as_str()).collect();
+    let mut live: std::collections::HashMap<String, Claim> = db_claims::live(conn, &ids, at)?
+        .into_iter()
+        .map(|c| (c.activity_id.clone(), c))
+        .collect();
     let mut items = Vec::with_capacity(page.items.len());
     for (item, queued_at) in page.items {
         let changes = item
@@ -91,6 +104,7 @@ pub fn queue(conn: &mut Conn, q: QueueQuery, cursor: Option<&Cursor>, limit: i64
             None => return Err(ApiError::internal("a queued activity has no owner")),
         };
         items.push(Queued {
+            claim: live.remove(&item.0.id),
             revision: item.0.pending_revision.is_some(),
             queued_at,
             waiting_seconds: (at - queued_at).num_seconds().max(0),
@@ -122,8 +136,10 @@ pub fn decide(
     moderator: &Actor,
     id: &str,
     step: Step,
+    override_claim: bool,
 ) -> Result<Moderated, StepError> {
     let item = activities::find(conn, id)?;
+    claims::check_decision(conn, moderator, id, override_claim)?;
     match workflow::perform(conn, item, moderator, step, mailer)? {
         Outcome::Updated(item) => Ok(with_owner(conn, *item)?),
         Outcome::Deleted => Err(ApiError::internal("a moderation step deleted an activity").into()),

@@ -4,7 +4,7 @@
 
 use crate::db::activities::{self, ActivityRow, WithSlug};
 use crate::db::audit::AuditEvent;
-use crate::db::{self, campaigns, generation, now, Conn};
+use crate::db::{self, campaigns, claims, generation, now, Conn};
 use crate::domain::activity::{self as text_rules, TextInput};
 use crate::domain::actor::Actor;
 use crate::domain::codes::{AuditAction, ReasonCode};
@@ -192,6 +192,10 @@ pub fn perform(
         event.insert(conn)?;
         if touches_public {
             generation::bump(conn)?;
+        }
+        // An item that leaves the queue is nobody's to review any more.
+        if t.queued == Some(false) {
+            claims::clear(conn, &tx_id)?;
         }
         // The owner hears of a decision from the same transaction that made it.
         if let Some(kind) = notices::decision_kind(step.action, status) {
