@@ -223,6 +223,16 @@ impl ApiError {
         self.0.code
     }
 
+    /// A 5xx: the registry's failure, not the client's.
+    pub fn is_server_error(&self) -> bool {
+        self.0.status.is_server_error()
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.0.status.as_u16()
+    }
+
     pub fn errors(&self) -> &[FieldError] {
         &self.0.errors
     }

@@ -12,6 +12,7 @@ pub mod admin_webhooks;
 pub mod atom;
 pub mod audit_view;
 pub mod auth;
+pub mod bulk;
 pub mod caller;
 pub mod campaigns;
 pub mod claims;
@@ -88,6 +89,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(moderation::approve)
             .service(moderation::reject)
             .service(moderation::unpublish)
+            .service(bulk::decide)
             .service(claims::claim)
             .service(claims::release)
             .service(moderation_stats::stats),

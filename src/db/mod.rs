@@ -11,6 +11,7 @@ pub mod claims;
 pub mod digest;
 pub mod error;
 pub mod generation;
+pub mod idempotency;
 pub mod mail_tokens;
 pub mod outbox;
 pub mod public;

@@ -148,6 +148,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (account_id, idempotency_key) {
+        account_id -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        state -> Text,
+        response -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     claims (activity_id) {
         activity_id -> Text,
         moderator_id -> Text,
@@ -212,4 +224,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_attempts,
     claims,
+    idempotency_keys,
 );

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod audit;
+pub mod bulk;
 pub mod campaigns;
 pub mod claims;
 pub mod moderation;

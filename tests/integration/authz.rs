@@ -70,6 +70,7 @@ const RULES: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/moderation/activities/{id}/unpublish", Who::Moderator),
     ("GET", "/api/v1/moderation/stats", Who::Moderator),
     ("POST", "/api/v1/moderation/activities/{id}/claim", Who::Moderator),
+    ("POST", "/api/v1/moderation/bulk", Who::Moderator),
     ("POST", "/api/v1/moderation/activities/{id}/release", Who::Moderator),
     ("GET", "/api/v1/public/activities", Who::Anyone),
     ("GET", "/api/v1/public/activities/{id}", Who::Anyone),

@@ -3,6 +3,7 @@
 mod accounts;
 mod authz;
 mod budget;
+mod bulk;
 mod claims;
 mod cli;
 mod client_addr;
