@@ -77,8 +77,9 @@ end
 
 -- Machine-readable lines for bench/run: "bench: key value".
 function done(summary, latency, requests)
-   local d, g, ex, statuses = 0, 0, 0, {}
+   local d, g, ex, u, statuses = 0, 0, 0, 0, {}
    for _, t in ipairs(all_threads) do
+      u = u + (t:get("units") or 0)
       d = d + (t:get("distinct") or 0)
       g = g + (t:get("generated") or 0)
       ex = ex + (t:get("exhausted") or 0)
@@ -90,5 +91,6 @@ function done(summary, latency, requests)
    io.write(string.format("bench: distinct %d\n", d))
    io.write(string.format("bench: generated %d\n", g))
    io.write(string.format("bench: exhausted %d\n", ex))
+   io.write(string.format("bench: units %d\n", u))
    for code, n in pairs(statuses) do io.write(string.format("bench: status %d %d\n", code, n)) end
 end

@@ -186,8 +186,8 @@ pub async fn decide(state: State, m: Moderator, req: HttpRequest, body: Json<Bul
         .collect();
     let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
     let mailer = state.mailer.clone();
-    let decided = service::run(&state.pool, move |conn| {
-        bulk::decide_all(conn, &mailer, &m.0, act, reason, items)
+    let decided = service::run_spread(&state.pool, move |pool| {
+        bulk::decide_all(pool, &mailer, &m.0, act, reason, items)
     })
     .await;
     state.public.invalidate();

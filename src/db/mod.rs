@@ -241,6 +241,30 @@ where
     .unwrap_or_else(|e| Err(Error::Other(format!("blocking task: {e}")).into()))
 }
 
+/// Like [`run`], but `f` gets the pool itself, for work that spreads over several
+/// connections of its own (each taken with [`with_conn`]).
+pub async fn run_spread<T, E, F>(pool: &Pool, f: F) -> std::result::Result<T, E>
+where
+    F: FnOnce(&Pool) -> std::result::Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<Error> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(crate::request_id::carry(move || f(&pool)))
+        .await
+        .unwrap_or_else(|e| Err(Error::Other(format!("blocking task: {e}")).into()))
+}
+
+/// Runs `f` with a connection of `pool` on the calling thread, within the time budget.
+pub fn with_conn<T, E, F>(pool: &Pool, f: F) -> std::result::Result<T, E>
+where
+    F: FnOnce(&mut Conn) -> std::result::Result<T, E>,
+    E: From<Error>,
+{
+    let mut conn = pool.get().map_err(Error::from)?;
+    budget::within(pool.budget, || f(&mut conn))
+}
+
 /// Runs `f` in one transaction: everything it writes commits together or not at all.
 ///
 /// On SQLite, a transaction that is not nested runs on the pool's write thread (see

@@ -3,7 +3,7 @@
 //! idempotency key that makes a retry return the first answer instead of deciding again.
 
 use crate::db::idempotency::{self, Begun};
-use crate::db::{self, now, Conn};
+use crate::db::{self, now, Conn, Pool};
 use crate::domain::actor::Actor;
 use crate::domain::codes::ReasonCode;
 use crate::domain::workflow::Action;
@@ -93,32 +93,78 @@ pub struct Item {
 /// How one item went (an id that is not a UUID is a 404 like an unknown one).
 pub type Decided = Result<Moderated, StepError>;
 
-/// Decides every item in order, each in its own transaction; an item's failure does not stop
-/// the others. A failure of the database itself stops the request.
+/// Items decided at once: each lane is a thread with a connection of its own, so the
+/// lanes' writes share the SQLite write thread's group commits (and PostgreSQL's cores).
+pub const LANES: usize = 4;
+
+/// Decides every item, each in its own transaction, [`LANES`] at a time; an item's failure
+/// does not stop the others. A failure of the database itself stops the request. The
+/// results are in the order of `items`.
 pub fn decide_all(
-    conn: &mut Conn,
+    pool: &Pool,
     mailer: &Mailer,
     moderator: &Actor,
     action: Action,
     reason: Option<(ReasonCode, String)>,
     items: Vec<Item>,
 ) -> ApiResult<Vec<Decided>> {
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let step = Step {
-            action,
-            version: item.version,
-            reason: reason.clone(),
-            edit: None,
-        };
-        let decided = match uuid::Uuid::parse_str(&item.id) {
-            Err(_) => Err(StepError::Failed(ApiError::not_found("No such activity."))),
-            Ok(u) => moderation::decide(conn, mailer, moderator, &u.hyphenated().to_string(), step, false),
-        };
-        match decided {
-            Err(StepError::Failed(e)) if e.is_server_error() => return Err(e),
-            decided => out.push(decided),
+    let n = items.len();
+    let lanes = LANES.min(n).max(1);
+    let mut shares: Vec<Vec<(usize, Item)>> = (0..lanes).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        shares[i % lanes].push((i, item));
+    }
+    let reason = &reason;
+    let lane = |share: Vec<(usize, Item)>| -> ApiResult<Vec<(usize, Decided)>> {
+        db::with_conn(pool, |conn| {
+            let mut out = Vec::with_capacity(share.len());
+            for (i, item) in share {
+                match decide_one(conn, mailer, moderator, action, reason.clone(), item) {
+                    Err(StepError::Failed(e)) if e.is_server_error() => return Err(e),
+                    decided => out.push((i, decided)),
+                }
+            }
+            Ok(out)
+        })
+    };
+    let done: Vec<ApiResult<Vec<(usize, Decided)>>> = std::thread::scope(|s| {
+        let running: Vec<_> = shares.into_iter().map(|share| s.spawn(move || lane(share))).collect();
+        running
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(ApiError::internal("a bulk lane panicked")))
+            })
+            .collect()
+    });
+    let mut slots: Vec<Option<Decided>> = (0..n).map(|_| None).collect();
+    for lane in done {
+        for (i, d) in lane? {
+            slots[i] = Some(d);
         }
     }
-    Ok(out)
+    slots
+        .into_iter()
+        .map(|d| d.ok_or_else(|| ApiError::internal("a bulk item was not decided")))
+        .collect()
+}
+
+fn decide_one(
+    conn: &mut Conn,
+    mailer: &Mailer,
+    moderator: &Actor,
+    action: Action,
+    reason: Option<(ReasonCode, String)>,
+    item: Item,
+) -> Decided {
+    let step = Step {
+        action,
+        version: item.version,
+        reason,
+        edit: None,
+    };
+    match uuid::Uuid::parse_str(&item.id) {
+        Err(_) => Err(StepError::Failed(ApiError::not_found("No such activity."))),
+        Ok(u) => moderation::decide(conn, mailer, moderator, &u.hyphenated().to_string(), step, false),
+    }
 }

@@ -44,3 +44,12 @@ where
 pub async fn ping(pool: &Pool) -> ApiResult<()> {
     run(pool, |conn| Ok(db::ping(conn)?)).await
 }
+
+/// [`db::run_spread`] for work that answers in the application's errors.
+pub async fn run_spread<T, F>(pool: &Pool, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&Pool) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    db::run_spread(pool, f).await
+}
