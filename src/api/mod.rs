@@ -20,6 +20,7 @@ pub mod extract;
 pub mod health;
 pub mod me;
 pub mod moderation;
+pub mod moderation_notes;
 pub mod moderation_stats;
 pub mod moderation_view;
 pub mod page;
@@ -83,6 +84,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(activities::submit)
             .service(activities::withdraw)
             .service(activities::history)
+            .service(moderation_notes::queue_count)
             .service(moderation::queue)
             .service(moderation::get_one)
             .service(moderation::reasons)
@@ -90,6 +92,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(moderation::reject)
             .service(moderation::unpublish)
             .service(bulk::decide)
+            .service(moderation_notes::add)
+            .service(moderation_notes::list)
             .service(claims::claim)
             .service(claims::release)
             .service(moderation_stats::stats),

@@ -8,7 +8,8 @@ use crate::api::moderation_view::{moderation_view, FieldChange, ModerationActivi
 use crate::api::page::{Listed, Page, PageParams, Paging};
 use crate::domain::activity::category_bit;
 use crate::domain::clock::utc;
-use crate::domain::codes::{Category, ClaimedFilter, Kind, ReasonCode};
+use crate::domain::codes::{Category, ClaimedFilter, Kind, QueueSort, ReasonCode};
+use crate::domain::reference;
 use crate::domain::text::{self, Lines};
 use crate::domain::workflow::Action;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
@@ -34,9 +35,17 @@ pub struct QueueQuery {
     /// `mine`, `others` or `none`: items by their live claims.
     #[param(value_type = Option<ClaimedFilter>)]
     pub claimed: Option<String>,
+    /// JIS X 0401 code "01"–"47".
+    pub prefecture: Option<String>,
+    /// `true`: only revisions of approved activities; `false`: only first submissions.
+    #[param(value_type = Option<bool>)]
+    pub has_revision: Option<String>,
+    /// `oldest` (default) or `newest` first.
+    #[param(value_type = Option<QueueSort>)]
+    pub sort: Option<String>,
 }
 
-/// Pending activities and pending revisions, oldest first.
+/// Pending activities and pending revisions, oldest first (or `sort=newest`).
 #[utoipa::path(
     operation_id = "moderation_list_queue",
     tag = "moderation",
@@ -60,6 +69,27 @@ pub async fn queue(state: State, m: Moderator, query: Listed<QueueQuery>) -> Api
     });
     let kind = Kind::parse_field("kind", q.kind.as_deref(), &mut errors);
     let claimed = ClaimedFilter::parse_field("claimed", q.claimed.as_deref(), &mut errors);
+    let sort = QueueSort::parse_field("sort", q.sort.as_deref(), &mut errors).unwrap_or(QueueSort::Oldest);
+    if q.prefecture.as_deref().is_some_and(|p| !reference::is_prefecture(p)) {
+        errors.push(FieldError::new(
+            "prefecture",
+            "invalid_choice",
+            "must be a JIS X 0401 code 01-47",
+        ));
+    }
+    let has_revision = match q.has_revision.as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => {
+            errors.push(FieldError::new(
+                "has_revision",
+                "invalid_choice",
+                "must be true or false",
+            ));
+            None
+        }
+    };
     let paging = paging.map_err(|e| errors.extend(e));
     let (Ok(Paging { limit, cursor }), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
@@ -70,6 +100,9 @@ pub async fn queue(state: State, m: Moderator, query: Listed<QueueQuery>) -> Api
         kind,
         claimed,
         moderator_id: m.0.id.clone(),
+        prefecture: q.prefecture,
+        has_revision,
+        sort,
     };
     let page = service::run(&state.pool, move |conn| {
         moderation::queue(conn, filters, cursor.as_ref(), limit)

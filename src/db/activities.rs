@@ -288,6 +288,12 @@ pub struct QueueFilter {
     pub kind: Option<Kind>,
     /// By live claims at a time, as seen by one moderator.
     pub claimed: Option<(ClaimedFilter, String, NaiveDateTime)>,
+    /// JIS X 0401 code.
+    pub prefecture: Option<String>,
+    /// Only revisions of approved activities (`true`) or only first submissions (`false`).
+    pub has_revision: Option<bool>,
+    /// The latest arrivals first instead of the longest waiting.
+    pub newest_first: bool,
 }
 
 diesel::infix_operator!(BitAnd, " & ", diesel::sql_types::Integer);
@@ -335,12 +341,44 @@ pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit:
             )),
         };
     }
-    if let Some(c) = cursor {
-        q = q.filter(super::keyset("activities.queued_at", "activities.id", ">", c.at, &c.id));
+    if let Some(p) = &f.prefecture {
+        q = q.filter(activities::prefecture.eq(p.clone()));
     }
-    Ok(q.order((activities::queued_at.asc(), activities::id.asc()))
-        .limit(limit + 1)
-        .load(conn)?)
+    match f.has_revision {
+        Some(true) => q = q.filter(activities::pending_revision.is_not_null()),
+        Some(false) => q = q.filter(activities::pending_revision.is_null()),
+        None => {}
+    }
+    let direction = if f.newest_first { "<" } else { ">" };
+    if let Some(c) = cursor {
+        q = q.filter(super::keyset(
+            "activities.queued_at",
+            "activities.id",
+            direction,
+            c.at,
+            &c.id,
+        ));
+    }
+    let q = if f.newest_first {
+        q.order((activities::queued_at.desc(), activities::id.desc()))
+    } else {
+        q.order((activities::queued_at.asc(), activities::id.asc()))
+    };
+    Ok(q.limit(limit + 1).load(conn)?)
+}
+
+/// How many items are queued: on SQLite the length the triggers keep (queue_state), on
+/// PostgreSQL a count over the partial queue index (queued items only).
+pub fn queue_length(conn: &mut DbConn) -> Result<i64> {
+    if conn.backend() == super::Backend::Sqlite {
+        return Ok(diesel::sql_query("SELECT length AS n FROM queue_state WHERE id = 1")
+            .get_result::<super::Count>(conn)?
+            .n);
+    }
+    Ok(activities::table
+        .filter(activities::queued_at.is_not_null())
+        .count()
+        .get_result(conn)?)
 }
 
 /// How many queued items are ahead of one queued at `at` with `id`.

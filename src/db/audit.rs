@@ -135,6 +135,10 @@ impl AuditEvent {
         self
     }
 
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     pub fn insert(self, conn: &mut DbConn) -> Result<()> {
         diesel::insert_into(audit_events::table).values(&self).execute(conn)?;
         Ok(())
@@ -181,6 +185,34 @@ pub fn for_activity(
             .collect();
         q = q.filter(audit_events::action.ne_all(hidden));
     }
+    if let Some(c) = cursor {
+        q = q.filter(
+            audit_events::created_at
+                .gt(c.at)
+                .or(audit_events::created_at.eq(c.at).and(audit_events::id.gt(c.id.clone()))),
+        );
+    }
+    Ok(q.order((audit_events::created_at.asc(), audit_events::id.asc()))
+        .limit(limit + 1)
+        .load(conn)?)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> Result<AuditRow> {
+    audit_events::table
+        .find(id)
+        .select(AuditRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// The moderators' notes on an activity, oldest first.
+pub fn notes(conn: &mut DbConn, activity_id: &str, cursor: Option<&Cursor>, limit: i64) -> Result<Vec<AuditRow>> {
+    let mut q = audit_events::table
+        .filter(audit_events::activity_id.eq(activity_id))
+        .filter(audit_events::action.eq(AuditAction::Note.as_str()))
+        .select(AuditRow::as_select())
+        .into_boxed();
     if let Some(c) = cursor {
         q = q.filter(
             audit_events::created_at

@@ -161,6 +161,7 @@ codes!(
         Claim = "claim",
         ClaimRelease = "claim_release",
         ClaimOverride = "claim_override",
+        Note = "note",
     }
 );
 
@@ -173,6 +174,16 @@ codes!(
         Others = "others",
         /// Not claimed by anyone.
         Unclaimed = "none",
+    }
+);
+
+codes!(
+    /// The order of the moderation queue.
+    QueueSort, "queue order" {
+        /// The longest waiting first.
+        Oldest = "oldest",
+        /// The latest arrivals first.
+        Newest = "newest",
     }
 );
 
@@ -212,7 +223,7 @@ impl AuditAction {
     pub fn is_staff_only(self) -> bool {
         matches!(
             self,
-            AuditAction::Claim | AuditAction::ClaimRelease | AuditAction::ClaimOverride
+            AuditAction::Claim | AuditAction::ClaimRelease | AuditAction::ClaimOverride | AuditAction::Note
         )
     }
 

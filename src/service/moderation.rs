@@ -4,10 +4,11 @@
 use crate::cache::MedianWait;
 use crate::db::accounts::{self, AccountRow};
 use crate::db::activities::{self, QueueFilter, WithSlug};
+use crate::db::audit::{AuditEvent, AuditRow};
 use crate::db::claims::{self as db_claims, Claim};
-use crate::db::{audit, campaigns, now, Conn, DbConn};
+use crate::db::{self, audit, campaigns, now, Conn, DbConn};
 use crate::domain::actor::Actor;
-use crate::domain::codes::{ClaimedFilter, Kind};
+use crate::domain::codes::{AuditAction, ClaimedFilter, Kind, QueueSort};
 use crate::domain::page::{self, Cursor, Page};
 use crate::error::{ApiError, ApiResult};
 use crate::mail::Mailer;
@@ -44,10 +45,13 @@ pub struct QueueQuery {
     pub claimed: Option<ClaimedFilter>,
     /// Who asks (for `claimed`).
     pub moderator_id: String,
+    pub prefecture: Option<String>,
+    pub has_revision: Option<bool>,
+    pub sort: QueueSort,
 }
 
-/// One page of the queue, oldest first (400 `unknown_campaign` for a campaign that does not
-/// exist).
+/// One page of the queue, oldest or newest first (400 `unknown_campaign` for a campaign
+/// that does not exist).
 pub fn queue(conn: &mut Conn, q: QueueQuery, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Page<Queued>> {
     let campaign_id = match &q.campaign {
         Some(slug) => Some(
@@ -64,6 +68,9 @@ pub fn queue(conn: &mut Conn, q: QueueQuery, cursor: Option<&Cursor>, limit: i64
         category_bit: q.category_bit,
         kind: q.kind,
         claimed: q.claimed.map(|c| (c, q.moderator_id.clone(), now())),
+        prefecture: q.prefecture.clone(),
+        has_revision: q.has_revision,
+        newest_first: q.sort == QueueSort::Newest,
     };
     let rows = activities::queue(conn, &filter, cursor, limit)?
         .into_iter()
@@ -172,4 +179,26 @@ pub fn stats(conn: &mut Conn, median: &MedianWait) -> ApiResult<Stats> {
         median_wait_seconds: median.get(conn)?,
         decisions_per_day: days,
     })
+}
+
+/// How many items wait (cheap: no scan of the queue).
+pub fn queue_count(conn: &mut Conn) -> ApiResult<i64> {
+    Ok(activities::queue_length(conn)?)
+}
+
+/// A moderator's note on an activity: staff only, in the staff history.
+pub fn add_note(conn: &mut Conn, moderator: Actor, id: String, body: String) -> ApiResult<AuditRow> {
+    activities::find(conn, &id)?;
+    Ok(db::transaction(conn, move |conn| {
+        let event = AuditEvent::on_activity(&id, &moderator, AuditAction::Note, Some(body));
+        let event_id = event.id().to_owned();
+        event.insert(conn)?;
+        audit::find(conn, &event_id)
+    })?)
+}
+
+/// The notes on an activity, oldest first (404 for no such activity).
+pub fn notes(conn: &mut Conn, id: &str, cursor: Option<&Cursor>, limit: i64) -> ApiResult<Vec<AuditRow>> {
+    activities::find(conn, id)?;
+    Ok(audit::notes(conn, id, cursor, limit)?)
 }

@@ -28,6 +28,7 @@ mod proxy;
 mod public;
 mod public_more;
 mod queue;
+mod queue_team;
 mod request_id;
 mod smtp;
 mod tls;
