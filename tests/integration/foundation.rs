@@ -223,7 +223,7 @@ fn migrations_go_up_down_and_up_again() {
 fn every_variable_is_documented() {
     let root = env!("CARGO_MANIFEST_DIR");
     let read = |p: &str| std::fs::read_to_string(format!("{root}/{p}")).unwrap();
-    let source = read("src/config.rs") + &read("src/config/mail.rs");
+    let source = read("src/config.rs") + &read("src/config/mail.rs") + &read("src/config/webhooks.rs");
     let (example, readme) = (read(".env.example"), read("README.md"));
     let mut names = Vec::new();
     for part in source.split('"').skip(1).step_by(2) {
