@@ -225,6 +225,10 @@ pub async fn decide(state: State, m: Moderator, req: HttpRequest, body: Json<Bul
     };
     let text = serde_json::to_string(&out).map_err(|e| ApiError::internal(e.to_string()))?;
     let stored = text.clone();
-    service::run(&state.pool, move |conn| bulk::finish(conn, caller, key, stored)).await?;
+    // The items are decided: answer even if the answer cannot be kept (a retry within
+    // STALE_MINUTES then gets 409, later it runs again and finds every item decided).
+    if let Err(e) = service::run(&state.pool, move |conn| bulk::finish(conn, caller, key, stored)).await {
+        log::error!("bulk: the answer could not be kept under its key: {e}");
+    }
     Ok(HttpResponse::Ok().content_type("application/json").body(text))
 }

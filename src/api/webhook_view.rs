@@ -48,8 +48,9 @@ impl WebhookOut {
     }
 }
 
-/// A subscription with its signing secret: shown at creation and after a rotation only.
-#[derive(Debug, Serialize, ToSchema)]
+/// A subscription with its signing secret: shown at creation and after a rotation only (no
+/// `Debug`: it holds the secret).
+#[derive(Serialize, ToSchema)]
 pub struct WebhookWithSecret {
     #[serde(flatten)]
     pub webhook: WebhookOut,

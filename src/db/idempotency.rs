@@ -33,10 +33,11 @@ pub fn begin(
     expires_at: NaiveDateTime,
     stale_before: NaiveDateTime,
 ) -> Result<Begun> {
+    // Answers hold moderators' views (owners' contact data): none outlives its 24 hours.
+    diesel::delete(keys::table.filter(keys::expires_at.le(at))).execute(conn)?;
     let this = keys::table
         .filter(keys::account_id.eq(account_id))
         .filter(keys::idempotency_key.eq(key));
-    diesel::delete(this.filter(keys::expires_at.le(at))).execute(conn)?;
     let found: Option<(String, String, Option<String>, NaiveDateTime)> = this
         .select((keys::request_hash, keys::state, keys::response, keys::created_at))
         .first(conn)
@@ -46,10 +47,11 @@ pub fn begin(
         Some((_, state, Some(response), _)) if state == DONE => Ok(Begun::Done(response)),
         Some((_, _, _, started)) if started > stale_before => Ok(Begun::InProgress),
         Some(_) => {
-            diesel::update(this)
+            // Taken over once: a concurrent retry that read the same stale run finds it fresh.
+            let n = diesel::update(this.filter(keys::created_at.le(stale_before)))
                 .set((keys::created_at.eq(at), keys::expires_at.eq(expires_at)))
                 .execute(conn)?;
-            Ok(Begun::Run)
+            Ok(if n == 1 { Begun::Run } else { Begun::InProgress })
         }
         // On PostgreSQL a concurrent request may insert it first: then this fails with
         // `Error::Duplicate`, which the caller takes as "in progress".

@@ -121,18 +121,19 @@ impl Claimed {
 const CLAIM_SQLITE: &str = "UPDATE outbox SET state = 'sending', lease_owner = ?, next_attempt_at = ?, \
      attempts = attempts + 1, updated_at = ? \
      WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? \
-     AND body IS NOT NULL ORDER BY next_attempt_at LIMIT ?) \
+     AND body IS NOT NULL AND channel = ? ORDER BY next_attempt_at LIMIT ?) \
      RETURNING id, message_id, kind, recipient, subject, body, secret, attempts, channel, webhook_id";
 
 const CLAIM_POSTGRES: &str = "UPDATE outbox SET state = 'sending', lease_owner = $1, next_attempt_at = $2, \
      attempts = attempts + 1, updated_at = $3 \
      WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= $4 \
-     AND body IS NOT NULL ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED) \
+     AND body IS NOT NULL AND channel = $5 ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) \
      RETURNING id, message_id, kind, recipient, subject, body, secret, attempts, channel, webhook_id";
 
 /// Whether any row is due at `at`: a read, so that an idle worker takes no write lock.
-pub fn any_due(conn: &mut DbConn, at: NaiveDateTime) -> Result<bool> {
+pub fn any_due(conn: &mut DbConn, at: NaiveDateTime, channel: OutboxChannel) -> Result<bool> {
     let due: Option<String> = outbox::table
+        .filter(outbox::channel.eq(channel.as_str()))
         .filter(outbox::state.eq_any([OutboxState::Pending.as_str(), OutboxState::Sending.as_str()]))
         .filter(outbox::next_attempt_at.le(at))
         .select(outbox::id)
@@ -141,7 +142,7 @@ pub fn any_due(conn: &mut DbConn, at: NaiveDateTime) -> Result<bool> {
     Ok(due.is_some())
 }
 
-/// Claims up to `limit` rows due at `at` for `owner` until `lease_until`: pending rows whose
+/// Claims up to `limit` rows of `channel` due at `at` for `owner` until `lease_until`: pending rows whose
 /// time has come and sending rows whose lease has run out (their worker died). On
 /// PostgreSQL rows another worker is claiming are skipped, not waited for.
 pub fn claim(
@@ -150,6 +151,7 @@ pub fn claim(
     at: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
+    channel: OutboxChannel,
 ) -> Result<Vec<Claimed>> {
     macro_rules! claim_on {
         ($c:expr, $sql:expr) => {
@@ -158,6 +160,7 @@ pub fn claim(
                 .bind::<Timestamp, _>(lease_until)
                 .bind::<Timestamp, _>(at)
                 .bind::<Timestamp, _>(at)
+                .bind::<Text, _>(channel.as_str())
                 .bind::<BigInt, _>(limit)
                 .load::<Claimed>($c)
         };

@@ -68,6 +68,10 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<WebhookRow> {
         .ok_or(Error::NotFound)
 }
 
+pub fn exists(conn: &mut DbConn, id: &str) -> Result<bool> {
+    Ok(diesel::select(diesel::dsl::exists(webhooks::table.find(id))).get_result(conn)?)
+}
+
 pub fn find_many(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<WebhookRow>> {
     Ok(webhooks::table
         .filter(webhooks::id.eq_any(ids))
@@ -202,7 +206,8 @@ pub fn replay(conn: &mut DbConn, webhook_id: &str, id: &str, at: NaiveDateTime) 
     if state == OutboxState::Sending.as_str() {
         return Ok(None);
     }
-    diesel::update(event)
+    // Not while a worker claims it between the read and this write.
+    let n = diesel::update(event.filter(outbox::state.ne(OutboxState::Sending.as_str())))
         .set((
             outbox::state.eq(OutboxState::Pending.as_str()),
             outbox::attempts.eq(0),
@@ -211,7 +216,7 @@ pub fn replay(conn: &mut DbConn, webhook_id: &str, id: &str, at: NaiveDateTime) 
             outbox::updated_at.eq(at),
         ))
         .execute(conn)?;
-    Ok(Some(message_id))
+    Ok((n == 1).then_some(message_id))
 }
 
 /// One delivery attempt as recorded.

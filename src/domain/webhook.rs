@@ -88,7 +88,8 @@ pub fn event_for(t: &Transition) -> Option<EventType> {
         AuditAction::Reject => EventType::ActivityRejected,
         AuditAction::RejectRevision => EventType::RevisionRejected,
         AuditAction::Unpublish => EventType::ActivityUnpublished,
-        AuditAction::Withdraw if t.to == Status::Withdrawn => EventType::ActivityWithdrawn,
+        // A draft's withdrawal: partners never heard of it.
+        AuditAction::Withdraw if t.from != Status::Draft => EventType::ActivityWithdrawn,
         _ => return None,
     })
 }
@@ -110,12 +111,28 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
                 let [c, d] = s[7].to_be_bytes();
                 return v4_forbidden(Ipv4Addr::new(a, b, c, d));
             }
+            // 6to4 (2002::/16) embeds an IPv4 address in its second and third groups.
+            if s[0] == 0x2002 {
+                let [a, b] = s[1].to_be_bytes();
+                let [c, d] = s[2].to_be_bytes();
+                return v4_forbidden(Ipv4Addr::new(a, b, c, d));
+            }
+            // IPv4-compatible (::a.b.c.d, deprecated but still routed by some stacks).
+            if s[..6] == [0, 0, 0, 0, 0, 0] && !v6.is_loopback() && !v6.is_unspecified() {
+                let [a, b] = s[6].to_be_bytes();
+                let [c, d] = s[7].to_be_bytes();
+                return v4_forbidden(Ipv4Addr::new(a, b, c, d));
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00 // unique local
                 || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || (s[0] == 0x2001 && s[1] == 0) // Teredo
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // local-use NAT64
+                || (s[0] == 0x100 && s[1..4] == [0, 0, 0]) // discard-only
                 || v6 == Ipv6Addr::UNSPECIFIED
         }
     }
@@ -177,10 +194,24 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
             "64:ff9b::a00:1",
+            "64:ff9b:1::1",
+            "::7f00:1",
+            "::a00:1",
+            "2002:7f00:1::1",
+            "2002:a9fe:a9fe::1",
+            "2001::1",
+            "fec0::1",
+            "100::1",
         ] {
             assert!(is_forbidden(a.parse().unwrap()), "{a} must be refused");
         }
-        for a in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for a in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "2002:808:808::1",
+        ] {
             assert!(!is_forbidden(a.parse().unwrap()), "{a} must be allowed");
         }
     }

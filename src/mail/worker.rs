@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::db::outbox::{self, Claimed, Failure};
 use crate::db::webhooks::{self, WebhookRow};
 use crate::db::{self, now, Pool};
+use crate::domain::codes::OutboxChannel;
 use crate::webhook::{self as hooks, Attempt};
 use chrono::NaiveDateTime;
 use std::collections::HashMap;
@@ -32,13 +33,16 @@ pub struct Pacing {
     pub lease: Duration,
 }
 
-/// One process's worker: its transport, webhook client, pacing and lease owner name.
+/// One process's worker for one channel of the outbox (mail, or webhook events, each on a
+/// thread of its own so that a slow receiver never holds up mail): its transport, webhook
+/// client, pacing and lease owner name.
 pub struct Worker {
     pool: Pool,
     transport: Transport,
     hooks: hooks::Sender,
     pacing: Pacing,
     owner: String,
+    channel: OutboxChannel,
 }
 
 impl Worker {
@@ -56,19 +60,30 @@ impl Worker {
             hooks: hooks::Sender::new(webhooks)?,
             pacing,
             owner,
+            channel: OutboxChannel::Mail,
         })
+    }
+
+    /// This worker delivers webhook events instead of mail.
+    pub fn for_webhooks(mut self) -> Self {
+        self.channel = OutboxChannel::Webhook;
+        self.owner.push_str("-hooks");
+        self
     }
 
     /// Claims one batch of rows due at `at`, delivers them and records each outcome; returns
     /// how many were claimed.
     pub fn deliver_due(&self, at: NaiveDateTime) -> db::Result<usize> {
         let mut conn = self.pool.get()?;
-        if !outbox::any_due(&mut conn, at)? {
+        if !outbox::any_due(&mut conn, at, self.channel)? {
             return Ok(0);
         }
         let lease_until = at + chrono::Duration::from_std(self.pacing.lease).unwrap_or(chrono::Duration::minutes(2));
         let owner = self.owner.clone();
-        let rows = db::transaction(&mut conn, move |c| outbox::claim(c, &owner, at, lease_until, BATCH))?;
+        let channel = self.channel;
+        let rows = db::transaction(&mut conn, move |c| {
+            outbox::claim(c, &owner, at, lease_until, BATCH, channel)
+        })?;
         let claimed = rows.len();
         let ids: Vec<&str> = rows.iter().filter_map(|r| r.webhook_id.as_deref()).collect();
         let hooks: HashMap<String, WebhookRow> = if ids.is_empty() {
@@ -230,8 +245,9 @@ fn jitter() -> f64 {
     0.5 + f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX) / 2.0
 }
 
-/// Starts the worker thread of a server process: it delivers due rows every `OUTBOX_POLL_MS`
-/// (at once again while a batch comes back full) and runs the moderator digest when it is due.
+/// Starts the worker threads of a server process: mail and webhook events, each delivering
+/// due rows every `OUTBOX_POLL_MS` (at once again while a batch comes back full); the mail
+/// thread also runs the moderator digest when it is due.
 pub fn spawn(pool: Pool, config: &Config) -> Result<(), String> {
     let transport = Transport::from_config(&config.mail)?;
     log::info!("{}", Transport::describe(&config.mail));
@@ -243,7 +259,25 @@ pub fn spawn(pool: Pool, config: &Config) -> Result<(), String> {
     let digest = digest::Settings::from(&config.mail);
     let mailer = Mailer::new(config);
     let poll = config.mail.poll;
-    let worker = Worker::new(pool.clone(), transport, pacing, config.webhooks)?;
+    let worker = Worker::new(pool.clone(), transport, pacing.clone(), config.webhooks)?;
+    let hooks = Worker::new(
+        pool.clone(),
+        Transport::from_config(&config.mail)?,
+        pacing,
+        config.webhooks,
+    )?
+    .for_webhooks();
+    std::thread::Builder::new()
+        .name("webhook-worker".into())
+        .spawn(move || loop {
+            match hooks.deliver_due(now()) {
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => {}
+                Err(e) => log::warn!("webhook: the outbox could not be read: {e}"),
+            }
+            std::thread::sleep(poll);
+        })
+        .map_err(|e| format!("cannot start the webhook worker: {e}"))?;
     std::thread::Builder::new()
         .name("mail-worker".into())
         .spawn(move || loop {

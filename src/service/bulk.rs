@@ -93,8 +93,8 @@ pub struct Item {
 /// How one item went (an id that is not a UUID is a 404 like an unknown one).
 pub type Decided = Result<Moderated, StepError>;
 
-/// Items decided at once: each lane is a thread with a connection of its own, so the
-/// lanes' writes share the SQLite write thread's group commits (and PostgreSQL's cores).
+/// Items decided at once: each lane is a thread, so the lanes' writes share the SQLite
+/// write thread's group commits (and PostgreSQL's cores).
 pub const LANES: usize = 4;
 
 /// Decides every item, each in its own transaction, [`LANES`] at a time; an item's failure
@@ -115,17 +115,20 @@ pub fn decide_all(
         shares[i % lanes].push((i, item));
     }
     let reason = &reason;
+    // A connection (and a time budget) per item, so that a lane never keeps one from the
+    // other requests for long.
     let lane = |share: Vec<(usize, Item)>| -> ApiResult<Vec<(usize, Decided)>> {
-        db::with_conn(pool, |conn| {
-            let mut out = Vec::with_capacity(share.len());
-            for (i, item) in share {
-                match decide_one(conn, mailer, moderator, action, reason.clone(), item) {
-                    Err(StepError::Failed(e)) if e.is_server_error() => return Err(e),
-                    decided => out.push((i, decided)),
-                }
+        let mut out = Vec::with_capacity(share.len());
+        for (i, item) in share {
+            let decided = db::with_conn(pool, |conn| {
+                Ok::<_, ApiError>(decide_one(conn, mailer, moderator, action, reason.clone(), item))
+            })?;
+            match decided {
+                Err(StepError::Failed(e)) if e.is_server_error() => return Err(e),
+                decided => out.push((i, decided)),
             }
-            Ok(out)
-        })
+        }
+        Ok(out)
     };
     let done: Vec<ApiResult<Vec<(usize, Decided)>>> = std::thread::scope(|s| {
         let running: Vec<_> = shares.into_iter().map(|share| s.spawn(move || lane(share))).collect();

@@ -53,8 +53,14 @@ pub struct NewWebhook {
     pub enabled: bool,
 }
 
+/// Audits a change by the webhook's id and host (its path and query may hold a receiver's
+/// token, and audit rows stay).
 fn audit(conn: &mut DbConn, admin: &Actor, action: AuditAction, hook: &WebhookRow) -> db::Result<()> {
-    let detail = format!("webhook {} {}", hook.id, hook.url);
+    let host = url::Url::parse(&hook.url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let detail = format!("webhook {} {host}", hook.id);
     AuditEvent::other(admin, action, detail).insert(conn)
 }
 
@@ -173,7 +179,7 @@ pub fn delete(conn: &mut Conn, admin: Actor, id: String) -> ApiResult<()> {
 /// Gives a subscription a new secret; the old one keeps signing (beside it) for
 /// [`ROTATION_OVERLAP_HOURS`]. The row carries the new secret, to show once.
 pub fn rotate_secret(conn: &mut Conn, admin: Actor, id: String) -> ApiResult<WebhookRow> {
-    Ok(db::transaction(conn, move |conn| {
+    db::transaction(conn, move |conn| {
         let current = webhooks::find(conn, &id)?;
         let at = now();
         let mut next = current.clone();
@@ -183,13 +189,14 @@ pub fn rotate_secret(conn: &mut Conn, admin: Actor, id: String) -> ApiResult<Web
         next.version = current.version + 1;
         next.updated_at = at;
         if !webhooks::replace_if_current(conn, &next, current.version)? {
-            return Err(db::Error::Other(
-                "the webhook changed during the rotation; try again".into(),
+            return Err(ApiError::conflict(
+                "version_conflict",
+                "The webhook changed during the rotation; try again.",
             ));
         }
         audit(conn, &admin, AuditAction::WebhookRotateSecret, &next)?;
         Ok(next)
-    })?)
+    })
 }
 
 /// One page of a subscription's delivery attempts, newest first.

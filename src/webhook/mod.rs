@@ -9,14 +9,16 @@ use crate::db::outbox::Claimed;
 use crate::db::webhooks::WebhookRow;
 use crate::domain::webhook::{is_forbidden, sign};
 use chrono::NaiveDateTime;
-use std::io;
+use std::io::{self, Read as _};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long one delivery may take, connection included.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
-/// How much of a receiver's answer is kept as the attempt's error.
+/// How long connecting may take, within [`TIMEOUT`].
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much of a receiver's answer is read and kept as the attempt's error.
 const ERROR_BODY: usize = 200;
 
 /// What one attempt gave: the answer's status (if one came), how long it took, and why it
@@ -59,6 +61,7 @@ impl Sender {
         let allow_private = config.allow_private;
         let agent = ureq::AgentBuilder::new()
             .timeout(TIMEOUT)
+            .timeout_connect(CONNECT_TIMEOUT)
             .redirects(0)
             .user_agent("telework-registry-webhooks")
             .tls_connector(Arc::new(tls))
@@ -97,7 +100,13 @@ impl Sender {
             Ok(r) if (200..300).contains(&r.status()) => (Some(r.status()), None),
             Ok(r) => (Some(r.status()), Some(format!("HTTP {}", r.status()))),
             Err(ureq::Error::Status(code, r)) => {
-                let text: String = r.into_string().unwrap_or_default().chars().take(ERROR_BODY).collect();
+                let mut raw = Vec::with_capacity(ERROR_BODY);
+                let _ = io::Read::read_to_end(&mut r.into_reader().take(ERROR_BODY as u64), &mut raw);
+                // Kept and logged: no control characters that could forge a log line.
+                let text: String = String::from_utf8_lossy(&raw)
+                    .chars()
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .collect();
                 let text = text.trim();
                 let message = if text.is_empty() {
                     format!("HTTP {code}")

@@ -21,6 +21,10 @@ pub struct Tried {
 
 /// Records the attempt on the event `outbox_id` in the worker's transaction.
 pub fn attempt(conn: &mut DbConn, outbox_id: &str, t: Tried, at: NaiveDateTime) -> Result<()> {
+    // Deleted while this attempt ran: nothing to record it under (and no row to point at).
+    if !webhooks::exists(conn, &t.webhook_id)? {
+        return Ok(());
+    }
     let ok = t.error.is_none();
     webhooks::insert_attempt(
         conn,

@@ -123,7 +123,11 @@ pub fn worker(app: &TestApp, webhooks: WebhookConfig) -> Arc<Worker> {
         backoff_base: Duration::from_millis(10),
         lease: Duration::from_secs(60),
     };
-    Arc::new(Worker::new(app.pool.clone(), transport, pacing, webhooks).expect("worker"))
+    Arc::new(
+        Worker::new(app.pool.clone(), transport, pacing, webhooks)
+            .expect("worker")
+            .for_webhooks(),
+    )
 }
 
 /// One round of the worker, as if it ran a day from now (so every retry is due).

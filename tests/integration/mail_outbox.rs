@@ -7,6 +7,7 @@ use crate::smtp::{outbox_to, smtp, unique_address, Mailroom};
 use serde_json::{json, Value};
 use std::time::Duration;
 use telework_registry::db::now;
+use telework_registry::domain::codes::OutboxChannel;
 use telework_registry::mail::digest::{self, Settings};
 
 /// A registrant with an address no other test uses.
@@ -317,7 +318,10 @@ async fn an_expired_lease_passes_the_row_to_another_worker() {
     let t0 = now();
     let lease = |t: chrono::NaiveDateTime| t + chrono::Duration::seconds(60);
     let claim = |conn: &mut db::Conn, owner: &'static str, at| {
-        db::transaction(conn, move |c| outbox::claim(c, owner, at, lease(at), 10)).unwrap()
+        db::transaction(conn, move |c| {
+            outbox::claim(c, owner, at, lease(at), 10, OutboxChannel::Mail)
+        })
+        .unwrap()
     };
     let first = claim(&mut conn, "worker-a", t0);
     assert_eq!(first.len(), 1);

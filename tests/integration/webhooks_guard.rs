@@ -174,3 +174,25 @@ async fn a_redirect_is_not_followed() {
         (Some(302), Some("pending"))
     );
 }
+
+#[actix_web::test]
+async fn an_attempt_for_a_webhook_deleted_meanwhile_is_dropped_not_failed() {
+    use telework_registry::webhook::record::{attempt, Tried};
+    let app = open_app().await;
+    let mut conn = app.pool.get().unwrap();
+    let tried = Tried {
+        webhook_id: "0192f1a0-0000-7000-8000-00000000dead".into(),
+        status_code: Some(200),
+        latency: std::time::Duration::from_millis(3),
+        error: None,
+    };
+    let done = telework_registry::db::transaction(&mut conn, move |c| {
+        attempt(
+            c,
+            "0192f1a0-0000-7000-8000-00000000beef",
+            tried,
+            telework_registry::db::now(),
+        )
+    });
+    assert!(done.is_ok(), "{done:?}");
+}
