@@ -11,7 +11,7 @@ use crate::domain::webhook::{is_forbidden, sign};
 use chrono::NaiveDateTime;
 use std::io::{self, Read as _};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How long one delivery may take, connection included.
@@ -52,22 +52,36 @@ pub fn resolve_guarded(netloc: &str, allow_private: bool) -> io::Result<Vec<Sock
 
 /// The HTTP client of a process's delivery worker.
 pub struct Sender {
-    agent: ureq::Agent,
+    allow_private: bool,
+    /// Made at the first delivery: loading the system's CA certificates takes ~0.1 s, which a
+    /// process without webhooks should not spend at start.
+    agent: OnceLock<Result<ureq::Agent, String>>,
 }
 
 impl Sender {
     pub fn new(config: WebhookConfig) -> Result<Self, String> {
-        let tls = native_tls::TlsConnector::new().map_err(|e| format!("webhooks: TLS: {e}"))?;
-        let allow_private = config.allow_private;
-        let agent = ureq::AgentBuilder::new()
-            .timeout(TIMEOUT)
-            .timeout_connect(CONNECT_TIMEOUT)
-            .redirects(0)
-            .user_agent("telework-registry-webhooks")
-            .tls_connector(Arc::new(tls))
-            .resolver(move |netloc: &str| resolve_guarded(netloc, allow_private))
-            .build();
-        Ok(Self { agent })
+        Ok(Self {
+            allow_private: config.allow_private,
+            agent: OnceLock::new(),
+        })
+    }
+
+    fn agent(&self) -> Result<&ureq::Agent, String> {
+        let allow_private = self.allow_private;
+        self.agent
+            .get_or_init(|| {
+                let tls = native_tls::TlsConnector::new().map_err(|e| format!("webhooks: TLS: {e}"))?;
+                Ok(ureq::AgentBuilder::new()
+                    .timeout(TIMEOUT)
+                    .timeout_connect(CONNECT_TIMEOUT)
+                    .redirects(0)
+                    .user_agent("telework-registry-webhooks")
+                    .tls_connector(Arc::new(tls))
+                    .resolver(move |netloc: &str| resolve_guarded(netloc, allow_private))
+                    .build())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// POSTs an event row's body to `hook`, signed with every secret valid at `at`.
@@ -87,8 +101,17 @@ impl Sender {
                 error: Some("the webhook's secret cannot sign".into()),
             };
         }
-        let answer = self
-            .agent
+        let agent = match self.agent() {
+            Ok(a) => a,
+            Err(e) => {
+                return Attempt {
+                    status_code: None,
+                    latency: started.elapsed(),
+                    error: Some(e),
+                }
+            }
+        };
+        let answer = agent
             .post(&hook.url)
             .set("content-type", "application/json")
             .set("webhook-id", &row.message_id)
