@@ -1,6 +1,7 @@
 //! Spec metadata only (info, tags, security scheme); the paths come from the handlers.
 
 use crate::api;
+use crate::domain::codes::{ClaimedFilter, QueueSort};
 use crate::error::Problem;
 use actix_web::App;
 use serde_json::Value;
@@ -19,7 +20,7 @@ use utoipa_actix_web::AppExt;
         license(name = "MIT", identifier = "MIT")
     ),
     servers((url = "/", description = "The server that serves this document")),
-    components(schemas(Problem)),
+    components(schemas(Problem, ClaimedFilter, QueueSort)),
     modifiers(&Security),
     tags(
         (name = "health", description = "Liveness and readiness"),
