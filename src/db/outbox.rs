@@ -11,21 +11,24 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 
+/// A new outbox row of either channel (mail, or a webhook's event).
 #[derive(Insertable)]
 #[diesel(table_name = outbox)]
-struct NewMail<'a> {
-    id: &'a str,
-    message_id: &'a str,
-    kind: &'a str,
-    recipient: &'a str,
-    subject: &'a str,
-    body: Option<&'a str>,
-    secret: bool,
-    state: &'a str,
-    attempts: i32,
-    next_attempt_at: NaiveDateTime,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+pub(super) struct NewRow<'a> {
+    pub id: &'a str,
+    pub message_id: &'a str,
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body: Option<&'a str>,
+    pub secret: bool,
+    pub state: &'a str,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub channel: &'a str,
+    pub webhook_id: Option<&'a str>,
 }
 
 /// A mail to write: who to, what, and whether its body holds a one-time link.
@@ -46,7 +49,7 @@ pub fn insert(conn: &mut DbConn, mail: &Mail, domain: &str) -> Result<String> {
     let message_id = format!("<{id}@{domain}>");
     let at = now();
     diesel::insert_into(outbox::table)
-        .values(&NewMail {
+        .values(&NewRow {
             id: &id,
             message_id: &message_id,
             kind: mail.kind.as_str(),
@@ -59,6 +62,8 @@ pub fn insert(conn: &mut DbConn, mail: &Mail, domain: &str) -> Result<String> {
             next_attempt_at: at,
             created_at: at,
             updated_at: at,
+            channel: OutboxChannel::Mail.as_str(),
+            webhook_id: None,
         })
         .execute(conn)?;
     Ok(id)

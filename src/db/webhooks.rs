@@ -136,25 +136,6 @@ pub fn subscribers(conn: &mut DbConn, event: EventType) -> Result<Vec<(String, S
         .collect())
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = outbox)]
-struct NewEvent<'a> {
-    id: &'a str,
-    message_id: &'a str,
-    kind: &'a str,
-    recipient: &'a str,
-    subject: &'a str,
-    body: Option<&'a str>,
-    secret: bool,
-    state: &'a str,
-    attempts: i32,
-    next_attempt_at: NaiveDateTime,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    channel: &'a str,
-    webhook_id: Option<&'a str>,
-}
-
 /// Writes one event for one webhook as a pending outbox row due now, with the webhook-id
 /// `msg_<row id>`; returns the row id and the webhook-id. Call it in the transaction of the
 /// change it reports.
@@ -169,7 +150,7 @@ pub fn insert_event(
     let id = new_id();
     let message_id = format!("msg_{}", id.replace('-', ""));
     diesel::insert_into(outbox::table)
-        .values(&NewEvent {
+        .values(&super::outbox::NewRow {
             id: &id,
             message_id: &message_id,
             kind: event.as_str(),
