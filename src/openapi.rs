@@ -2,6 +2,7 @@
 
 use crate::api;
 use crate::domain::codes::{ClaimedFilter, QueueSort};
+use crate::domain::event::ApplicationStatus;
 use crate::error::Problem;
 use actix_web::App;
 use serde_json::Value;
@@ -20,7 +21,7 @@ use utoipa_actix_web::AppExt;
         license(name = "MIT", identifier = "MIT")
     ),
     servers((url = "/", description = "The server that serves this document")),
-    components(schemas(Problem, ClaimedFilter, QueueSort)),
+    components(schemas(Problem, ClaimedFilter, QueueSort, ApplicationStatus)),
     modifiers(&Security),
     tags(
         (name = "health", description = "Liveness and readiness"),
@@ -29,6 +30,7 @@ use utoipa_actix_web::AppExt;
         (name = "reference", description = "Code lists with Japanese and English labels"),
         (name = "campaigns", description = "Telework Month editions"),
         (name = "activities", description = "A registrant's own activities"),
+        (name = "sessions", description = "Event sessions of an activity and their applications, for the organizer"),
         (name = "moderation", description = "The approval queue"),
         (name = "admin", description = "Accounts, campaigns and the audit log"),
         (name = "public", description = "Approved activities for display")

@@ -18,6 +18,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let pool = open_and_migrate(&config)?;
     // Every process delivers the outbox; several share it through leases.
     crate::mail::worker::spawn(pool.clone(), &config)?;
+    let mailer = crate::mail::Mailer::new(&config);
+    crate::service::event_clock::spawn(pool.clone(), mailer, config.mail.poll.max(Duration::from_secs(1)))?;
     let addr = config.bind_addr;
     let workers = config.workers;
     let request_timeout = config.client_request_timeout;

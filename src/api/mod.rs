@@ -16,6 +16,8 @@ pub mod bulk;
 pub mod caller;
 pub mod campaigns;
 pub mod claims;
+pub mod event_sessions;
+pub mod event_view;
 pub mod extract;
 pub mod health;
 pub mod me;
@@ -25,7 +27,9 @@ pub mod moderation_stats;
 pub mod moderation_view;
 pub mod page;
 pub mod public;
+pub mod public_sessions;
 pub mod reference;
+pub mod session_applications;
 pub mod webhook_view;
 
 use utoipa_actix_web::scope;
@@ -44,6 +48,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(public::get_one)
             .service(public::stats)
             .service(public::feed)
+            .service(public_sessions::list)
+            .service(public_sessions::apply)
+            .service(public_sessions::confirm)
+            .service(public_sessions::view)
+            .service(public_sessions::cancel)
             .service(auth::register)
             .service(auth::login)
             .service(auth::refresh)
@@ -84,6 +93,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(activities::submit)
             .service(activities::withdraw)
             .service(activities::history)
+            .service(event_sessions::create)
+            .service(event_sessions::list)
+            .service(event_sessions::update)
+            .service(event_sessions::remove)
+            .service(event_sessions::cancel)
+            .service(session_applications::csv)
+            .service(session_applications::list)
             .service(moderation_notes::queue_count)
             .service(moderation::queue)
             .service(moderation::get_one)

@@ -9,6 +9,7 @@ use crate::cache::etag;
 use crate::db::public::PublicFilter;
 use crate::domain::activity::category_bit;
 use crate::domain::codes::{ActivityFormat, Category, Kind};
+use crate::domain::event::tokyo_midnight;
 use crate::domain::{reference, text};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::service::public::{self, json_bytes, Listing, PublicActivity, PublicPage, PublicStats};
@@ -16,6 +17,7 @@ use crate::state::State;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 use std::future::Future;
 use utoipa::IntoParams;
@@ -42,6 +44,56 @@ pub struct PublicQuery {
     /// Substring of title, description or organizer name; ignores full-/half-width and case.
     #[param(max_length = 100)]
     pub q: Option<String>,
+    /// `true`: only activities with a session taking applications now (open or waitlist).
+    #[param(value_type = Option<bool>)]
+    pub has_open_sessions: Option<String>,
+    /// Only activities with a session starting on or after this date (Asia/Tokyo).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// Only activities with a session starting on or before this date (Asia/Tokyo).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
+}
+
+/// Session start times from and until (either open), in UTC.
+type DateRange = (Option<NaiveDateTime>, Option<NaiveDateTime>);
+
+/// The session filters of the listing: `has_open_sessions` and the date range.
+fn session_filters(q: &PublicQuery, errors: &mut Vec<FieldError>) -> (bool, Option<DateRange>) {
+    let open = match q.has_open_sessions.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errors.push(FieldError::new(
+                "has_open_sessions",
+                "invalid_boolean",
+                "must be true or false",
+            ));
+            false
+        }
+    };
+    let mut date = |field: &str, raw: Option<&str>| {
+        raw.and_then(|r| match NaiveDate::parse_from_str(r.trim(), "%Y-%m-%d") {
+            Ok(d) if (2000..=2999).contains(&d.year()) => Some(d),
+            _ => {
+                errors.push(FieldError::new(field, "invalid_date", "must be a date YYYY-MM-DD"));
+                None
+            }
+        })
+    };
+    let (from, to) = (date("from", q.from.as_deref()), date("to", q.to.as_deref()));
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            errors.push(FieldError::new("to", "before_from", "must not be before from"));
+        }
+    }
+    let between = (from.is_some() || to.is_some()).then(|| {
+        (
+            from.map(tokyo_midnight),
+            to.and_then(|t| t.succ_opt()).map(tokyo_midnight),
+        )
+    });
+    (open, between)
 }
 
 fn validate(q: PublicQuery, paging: Result<Paging, Vec<FieldError>>) -> ApiResult<Listing> {
@@ -91,6 +143,7 @@ fn validate(q: PublicQuery, paging: Result<Paging, Vec<FieldError>>) -> ApiResul
             "must not contain control characters",
         ));
     }
+    let (open_sessions, sessions_between) = session_filters(&q, &mut errors);
     let paging = paging.map_err(|e| errors.extend(e));
     let (Ok(Paging { limit, cursor }), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
@@ -103,6 +156,8 @@ fn validate(q: PublicQuery, paging: Result<Paging, Vec<FieldError>>) -> ApiResul
             kind,
             format: q.format,
             q: search,
+            open_sessions_at: open_sessions.then(crate::domain::clock::now),
+            sessions_between,
         },
         campaign: q.campaign,
         limit,
@@ -254,6 +309,9 @@ pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> Ap
             kind: None,
             format: None,
             q: None,
+            has_open_sessions: None,
+            from: None,
+            to: None,
         },
         Ok(Paging {
             limit: 50,

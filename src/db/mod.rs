@@ -4,12 +4,14 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod applications;
 pub mod audit;
 mod budget;
 pub mod campaigns;
 pub mod claims;
 pub mod digest;
 pub mod error;
+pub mod events;
 pub mod generation;
 pub mod idempotency;
 pub mod mail_tokens;

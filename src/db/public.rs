@@ -34,6 +34,8 @@ pub struct PublicRow {
     pub ends_on: Option<NaiveDate>,
     pub url: Option<String>,
     pub approved_at: Option<NaiveDateTime>,
+    /// How many sessions the activity has: they are looked up only where there are some.
+    pub session_count: i32,
 }
 
 /// Filters of the public listing (already validated).
@@ -47,6 +49,10 @@ pub struct PublicFilter {
     pub format: Option<String>,
     /// The query in search form (NFKC, lower case).
     pub q: Option<String>,
+    /// Only activities with a session that takes applications at this time.
+    pub open_sessions_at: Option<NaiveDateTime>,
+    /// Only activities with a session (not cancelled) starting in `[from, until)`.
+    pub sessions_between: Option<(Option<NaiveDateTime>, Option<NaiveDateTime>)>,
 }
 
 /// Queries of this many characters or more use the trigram index; shorter ones the index of
@@ -132,6 +138,35 @@ macro_rules! filtered {
         }
         if let Some(fmt) = &f.format {
             q = q.filter(activities::format.eq(fmt.clone()));
+        }
+        if let Some(at) = f.open_sessions_at {
+            use super::schema::event_sessions as s;
+            // Window open, not cancelled, and a seat or a waitlist left (domain::event::Window).
+            let open = s::table
+                .filter(s::cancelled_at.is_null())
+                .filter(s::applications_open_at.is_null().or(s::applications_open_at.le(at)))
+                .filter(
+                    s::applications_close_at
+                        .gt(at)
+                        .or(s::applications_close_at.is_null().and(s::starts_at.gt(at))),
+                )
+                .filter(
+                    s::capacity
+                        .is_null()
+                        .or(s::confirmed_count.nullable().lt(s::capacity))
+                        .or(s::waitlist.eq(true)),
+                )
+                .select(s::activity_id);
+            q = q.filter(activities::id.eq_any(open));
+        }
+        if let Some((from, until)) = f.sessions_between {
+            use super::schema::event_sessions as s;
+            let starting = s::table
+                .filter(s::cancelled_at.is_null())
+                .filter(s::starts_at.ge(from.unwrap_or(crate::domain::event::earliest())))
+                .filter(s::starts_at.lt(until.unwrap_or(crate::domain::event::latest())))
+                .select(s::activity_id);
+            q = q.filter(activities::id.eq_any(starting));
         }
         if let Some(text) = &f.q {
             if $backend == Backend::Postgres {

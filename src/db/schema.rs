@@ -84,6 +84,7 @@ diesel::table! {
         rejection_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        session_count -> Integer,
     }
 }
 
@@ -205,6 +206,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_sessions (id) {
+        id -> Text,
+        activity_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        format -> Text,
+        venue -> Nullable<Text>,
+        capacity -> Nullable<Integer>,
+        applications_open_at -> Nullable<Timestamp>,
+        applications_close_at -> Nullable<Timestamp>,
+        fee -> Text,
+        waitlist -> Bool,
+        online_url -> Nullable<Text>,
+        questions -> Text,
+        confirmed_count -> Integer,
+        waitlisted_count -> Integer,
+        cancelled_at -> Nullable<Timestamp>,
+        reminded_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> Text,
+        session_id -> Text,
+        name -> Text,
+        email -> Text,
+        organization -> Nullable<Text>,
+        answers -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        promoted_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    application_tokens (token_hash) {
+        token_hash -> Text,
+        application_id -> Text,
+        purpose -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(event_sessions -> activities (activity_id));
+diesel::joinable!(applications -> event_sessions (session_id));
+diesel::joinable!(application_tokens -> applications (application_id));
 diesel::joinable!(activities -> accounts (account_id));
 diesel::joinable!(activities -> campaigns (campaign_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -225,4 +282,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     claims,
     idempotency_keys,
+    event_sessions,
+    applications,
+    application_tokens,
 );

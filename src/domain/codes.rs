@@ -158,6 +158,10 @@ codes!(
         WebhookDisable = "webhook_disable",
         WebhookReplay = "webhook_replay",
         WebhookTest = "webhook_test",
+        SessionCreate = "session_create",
+        SessionUpdate = "session_update",
+        SessionDelete = "session_delete",
+        SessionCancel = "session_cancel",
         Claim = "claim",
         ClaimRelease = "claim_release",
         ClaimOverride = "claim_override",
@@ -282,6 +286,14 @@ codes!(
         RevisionApproved = "revision_approved",
         RevisionRejected = "revision_rejected",
         ModerationDigest = "moderation_digest",
+        ApplicationConfirm = "application_confirm",
+        ApplicationExists = "application_exists",
+        ApplicationConfirmed = "application_confirmed",
+        ApplicationWaitlisted = "application_waitlisted",
+        ApplicationPromoted = "application_promoted",
+        ApplicationCancelled = "application_cancelled",
+        SessionCancelled = "session_cancelled",
+        SessionReminder = "session_reminder",
     }
 );
 

@@ -4,6 +4,7 @@
 //! ([`transport`]). The mails themselves are templates beside this file ([`compose`]).
 
 pub mod compose;
+pub mod compose_events;
 pub mod digest;
 pub mod templates;
 pub mod transport;
@@ -50,6 +51,16 @@ impl Mailer {
     /// The front end's page that sets a new password, the token in the fragment.
     pub fn reset_link(&self, token: &str) -> String {
         format!("{}/password-reset#token={token}", self.frontend_base_url)
+    }
+
+    /// The front end's page that confirms an application to an event session.
+    pub fn application_confirm_link(&self, token: &str) -> String {
+        format!("{}/applications/confirm#token={token}", self.frontend_base_url)
+    }
+
+    /// The front end's page that shows an application and offers to cancel it (with a POST).
+    pub fn application_link(&self, token: &str) -> String {
+        format!("{}/applications/manage#token={token}", self.frontend_base_url)
     }
 
     /// The public API address of an approved activity.

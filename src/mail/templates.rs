@@ -25,6 +25,33 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("revision_approved.txt", include_str!("templates/revision_approved.txt")),
     ("revision_rejected.txt", include_str!("templates/revision_rejected.txt")),
     ("moderation_digest.txt", include_str!("templates/moderation_digest.txt")),
+    ("event_session.txt", include_str!("templates/event_session.txt")),
+    (
+        "application_confirm.txt",
+        include_str!("templates/application_confirm.txt"),
+    ),
+    (
+        "application_exists.txt",
+        include_str!("templates/application_exists.txt"),
+    ),
+    (
+        "application_confirmed.txt",
+        include_str!("templates/application_confirmed.txt"),
+    ),
+    (
+        "application_waitlisted.txt",
+        include_str!("templates/application_waitlisted.txt"),
+    ),
+    (
+        "application_promoted.txt",
+        include_str!("templates/application_promoted.txt"),
+    ),
+    (
+        "application_cancelled.txt",
+        include_str!("templates/application_cancelled.txt"),
+    ),
+    ("session_cancelled.txt", include_str!("templates/session_cancelled.txt")),
+    ("session_reminder.txt", include_str!("templates/session_reminder.txt")),
 ];
 
 fn environment() -> &'static Environment<'static> {

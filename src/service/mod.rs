@@ -4,10 +4,13 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod applications;
 pub mod audit;
 pub mod bulk;
 pub mod campaigns;
 pub mod claims;
+pub mod event_clock;
+pub mod events;
 pub mod moderation;
 pub mod notices;
 pub mod outbox;

@@ -79,6 +79,26 @@ const RULES: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/public/activities/{id}", Who::Anyone),
     ("GET", "/api/v1/public/stats", Who::Anyone),
     ("GET", "/api/v1/public/feed.atom", Who::Anyone),
+    ("POST", "/api/v1/activities/{id}/sessions", Who::Registrant),
+    ("GET", "/api/v1/activities/{id}/sessions", Who::SignedIn),
+    ("PATCH", "/api/v1/activities/{id}/sessions/{sid}", Who::Registrant),
+    ("DELETE", "/api/v1/activities/{id}/sessions/{sid}", Who::Registrant),
+    ("POST", "/api/v1/activities/{id}/sessions/{sid}/cancel", Who::Registrant),
+    (
+        "GET",
+        "/api/v1/activities/{id}/sessions/{sid}/applications",
+        Who::SignedIn,
+    ),
+    (
+        "GET",
+        "/api/v1/activities/{id}/sessions/{sid}/applications.csv",
+        Who::SignedIn,
+    ),
+    ("GET", "/api/v1/public/activities/{id}/sessions", Who::Anyone),
+    ("POST", "/api/v1/public/sessions/{sid}/applications", Who::Anyone),
+    ("POST", "/api/v1/public/applications/confirm", Who::Anyone),
+    ("POST", "/api/v1/public/applications/view", Who::Anyone),
+    ("POST", "/api/v1/public/applications/cancel", Who::Anyone),
 ];
 
 fn spec_routes() -> Vec<(String, String, bool)> {
@@ -125,6 +145,7 @@ fn every_route_has_a_rule_and_the_spec_states_its_security() {
 fn concrete(path: &str) -> String {
     path.replace("{id}", "0192f1a0-0000-7000-8000-000000000001")
         .replace("{delivery_id}", "0192f1a0-0000-7000-8000-000000000002")
+        .replace("{sid}", "0192f1a0-0000-7000-8000-000000000003")
         .replace("{slug}", "x")
 }
 

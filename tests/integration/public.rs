@@ -6,7 +6,26 @@ use actix_web::test::TestRequest;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-const PUBLIC_FIELDS: [&str; 14] = [
+/// The public fields of a session: never `online_url`, never an applicant.
+const SESSION_FIELDS: [&str; 15] = [
+    "id",
+    "starts_at",
+    "ends_at",
+    "format",
+    "venue",
+    "fee",
+    "capacity",
+    "confirmed",
+    "remaining",
+    "waitlisted",
+    "waitlist",
+    "applications_open_at",
+    "applications_close_at",
+    "questions",
+    "open_status",
+];
+
+const PUBLIC_FIELDS: [&str; 15] = [
     "id",
     "campaign",
     "categories",
@@ -21,6 +40,7 @@ const PUBLIC_FIELDS: [&str; 14] = [
     "ends_on",
     "url",
     "approved_at",
+    "sessions",
 ];
 
 pub(crate) fn assert_public_shape(item: &Value) {
@@ -31,6 +51,15 @@ pub(crate) fn assert_public_shape(item: &Value) {
         "private keys leaked: {:?}",
         keys.difference(&allowed).collect::<Vec<_>>()
     );
+    for session in item["sessions"].as_array().into_iter().flatten() {
+        let keys: BTreeSet<&str> = session.as_object().unwrap().keys().map(String::as_str).collect();
+        let allowed: BTreeSet<&str> = SESSION_FIELDS.into_iter().collect();
+        assert!(
+            keys.is_subset(&allowed),
+            "a session shows {:?}",
+            keys.difference(&allowed).collect::<Vec<_>>()
+        );
+    }
 }
 
 pub(crate) async fn publish(w: &World, who: &User, body: Value) -> Value {

@@ -2,6 +2,7 @@
 //! generation (a filter's first page once for every `limit`, its total once for every
 //! page), one activity, the statistics and the feed's latest items.
 
+pub mod sessions;
 mod view;
 
 use crate::cache::{FirstPage, PublicCache};
@@ -32,8 +33,15 @@ impl Listing {
     fn filter_key(&self) -> String {
         let f = &self.filter;
         format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            self.campaign, f.category_bits, f.prefecture, f.kind, f.format, f.q
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}",
+            self.campaign,
+            f.category_bits,
+            f.prefecture,
+            f.kind,
+            f.format,
+            f.q,
+            f.open_sessions_at.is_some(),
+            f.sessions_between
         )
     }
 }
@@ -65,7 +73,10 @@ pub async fn page(pool: &Pool, cache: &PublicCache, listing: Listing, generation
         let mut filter = listing.filter;
         filter.campaign_id = campaign_id(conn, listing.campaign.as_deref())?;
         let (rows, total) = public::page(conn, &filter, listing.cursor.as_ref(), listing.limit, known_total)?;
-        let page = page::finish(rows, listing.limit, row_cursor, PublicActivity::new);
+        let mut sessions = sessions::of_rows(conn, rows.iter().take(listing.limit as usize).map(|(r, _)| r))?;
+        let page = page::finish(rows, listing.limit, row_cursor, |r| {
+            PublicActivity::with(r, &mut sessions)
+        });
         Ok(PublicPage {
             items: page.items,
             next_cursor: page.next_cursor,
@@ -79,9 +90,12 @@ pub async fn page(pool: &Pool, cache: &PublicCache, listing: Listing, generation
 
 /// One approved activity, or 404.
 pub async fn activity(pool: &Pool, id: String) -> ApiResult<PublicActivity> {
-    let row = service::run(pool, move |conn| Ok(public::find(conn, &id)?)).await?;
-    let row = row.ok_or_else(|| ApiError::not_found("No approved activity with this id."))?;
-    Ok(PublicActivity::new(row))
+    service::run(pool, move |conn| {
+        let row = public::find(conn, &id)?.ok_or_else(|| ApiError::not_found("No approved activity with this id."))?;
+        let mut sessions = sessions::of_rows(conn, [&row.0])?;
+        Ok(PublicActivity::with(row, &mut sessions))
+    })
+    .await
 }
 
 /// The latest approved activities of a listing (no paging), for the feed.
@@ -158,9 +172,11 @@ async fn first_page(pool: &Pool, cache: &PublicCache, listing: &Listing, generat
     let known_total = cache.count(&listing.filter_key(), generation);
     let mut filter = listing.filter.clone();
     let campaign = listing.campaign.clone();
-    let (rows, total) = service::run(pool, move |conn| {
+    let (rows, total, mut sessions) = service::run(pool, move |conn| {
         filter.campaign_id = campaign_id(conn, campaign.as_deref())?;
-        Ok(public::page(conn, &filter, None, MAX_LIMIT, known_total)?)
+        let (rows, total) = public::page(conn, &filter, None, MAX_LIMIT, known_total)?;
+        let sessions = sessions::of_rows(conn, rows.iter().take(MAX_LIMIT as usize).map(|(r, _)| r))?;
+        Ok((rows, total, sessions))
     })
     .await?;
     let more = rows.len() as i64 > MAX_LIMIT;
@@ -169,7 +185,7 @@ async fn first_page(pool: &Pool, cache: &PublicCache, listing: &Listing, generat
         .take(MAX_LIMIT as usize)
         .map(|row| {
             let cursor = row_cursor(&row).encode();
-            json_bytes(&PublicActivity::new(row)).map(|json| (json, cursor))
+            json_bytes(&PublicActivity::with(row, &mut sessions)).map(|json| (json, cursor))
         })
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(FirstPage {

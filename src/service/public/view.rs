@@ -1,13 +1,14 @@
 //! The shapes of the public read model: the public view of an activity (the only shape
 //! public endpoints, feeds and exports show), a page of the listing, and the statistics.
 
+use super::sessions::PublicSession;
 use crate::db::public::PublicRow;
 use crate::db::utc;
 use crate::domain::activity::category_codes;
 use crate::domain::codes::{ActivityFormat, Category, Kind};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
 /// An approved activity as anyone may see it.
@@ -33,9 +34,22 @@ pub struct PublicActivity {
     pub ends_on: Option<NaiveDate>,
     pub url: Option<String>,
     pub approved_at: Option<DateTime<Utc>>,
+    /// Its event sessions, in the order they take place (left empty in webhook payloads;
+    /// `GET /public/activities/{id}/sessions` has them).
+    pub sessions: Vec<PublicSession>,
 }
 
 impl PublicActivity {
+    /// The public view with the activity's sessions from `sessions` (see
+    /// [`super::sessions::of_rows`]).
+    pub fn with(row: (PublicRow, String), sessions: &mut HashMap<String, Vec<PublicSession>>) -> Self {
+        let mine = sessions.remove(&row.0.id).unwrap_or_default();
+        Self {
+            sessions: mine,
+            ..Self::new(row)
+        }
+    }
+
     pub fn new((r, slug): (PublicRow, String)) -> Self {
         Self {
             industry: if r.owner_kind == Kind::Organization {
@@ -56,6 +70,7 @@ impl PublicActivity {
             starts_on: r.starts_on,
             ends_on: r.ends_on,
             url: r.url,
+            sessions: Vec::new(),
         }
     }
 }
