@@ -173,8 +173,25 @@ pub fn for_activities(conn: &mut DbConn, ids: &[String]) -> Result<Vec<SessionRo
         .load(conn)?)
 }
 
-/// Writes `f` over the session if it is still at `version`; `false` if it is not.
-pub fn update(conn: &mut DbConn, id: &str, version: i64, f: &SessionFields, at: NaiveDateTime) -> Result<bool> {
+/// Writes `f` over the session if it is still at `version`; `false` if it is not. A
+/// `rescheduled` session gets its reminder again before the new start.
+pub fn update(
+    conn: &mut DbConn,
+    id: &str,
+    version: i64,
+    f: &SessionFields,
+    at: NaiveDateTime,
+    rescheduled: bool,
+) -> Result<bool> {
+    if rescheduled {
+        diesel::update(
+            event_sessions::table
+                .find(id)
+                .filter(event_sessions::version.eq(version)),
+        )
+        .set(event_sessions::reminded_at.eq(None::<NaiveDateTime>))
+        .execute(conn)?;
+    }
     let n = diesel::update(
         event_sessions::table
             .find(id)

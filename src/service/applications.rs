@@ -125,7 +125,8 @@ pub fn mail_applicant(
 }
 
 /// Gives free seats of the session to its waitlist, oldest confirmation first, mailing each
-/// promoted applicant; call it in the transaction that freed the seats. Returns how many.
+/// promoted applicant, until applications close; call it in the transaction that freed the
+/// seats. Returns how many.
 pub fn promote(conn: &mut DbConn, mailer: &Mailer, sid: &str) -> db::Result<usize> {
     let mut promoted = 0;
     loop {
@@ -133,7 +134,7 @@ pub fn promote(conn: &mut DbConn, mailer: &Mailer, sid: &str) -> db::Result<usiz
             return Ok(promoted);
         };
         let at = now();
-        if session.cancelled_at.is_some() || session.starts_at <= at || !session.window().seats_left() {
+        if session.cancelled_at.is_some() || session.window().close() <= at || !session.window().seats_left() {
             return Ok(promoted);
         }
         let Some(mut next) = applications::first_waitlisted(conn, sid)? else {
@@ -246,6 +247,11 @@ pub fn confirm(conn: &mut Conn, mailer: &Mailer, token: String) -> ApiResult<App
         let mut a = by_token(conn, &token, Purpose::Confirm)?;
         if a.application.status != A::Pending {
             return Err(invalid_token());
+        }
+        // A suspended or withdrawn activity's sessions take no seats (the link works again
+        // if it is approved again).
+        if a.activity.status != Status::Approved {
+            return Err(no_session());
         }
         let at = now();
         match a.session.window().status(at) {

@@ -36,6 +36,9 @@ impl From<db::Error> for EditError {
     }
 }
 
+/// Sessions per activity: the public view carries them all in every listing item.
+pub const MAX_SESSIONS: usize = 50;
+
 fn no_activity() -> ApiError {
     ApiError::not_found("No such activity.")
 }
@@ -81,6 +84,12 @@ pub fn create(conn: &mut Conn, caller: Actor, activity_id: String, input: Sessio
     let fields = build_session(None, input).map_err(ApiError::validation)?;
     db::transaction(conn, move |conn| {
         let activity = organizer_activity(conn, &activity_id, &caller, true)?;
+        if events::for_activity(conn, &activity.id)?.len() >= MAX_SESSIONS {
+            return Err(ApiError::conflict(
+                "too_many_sessions",
+                format!("An activity has at most {MAX_SESSIONS} sessions."),
+            ));
+        }
         let row = SessionRow::new(&activity.id, fields, now());
         events::insert(conn, &row)?;
         audit(conn, &caller, &activity, AuditAction::SessionCreate, &row.id)?;
@@ -134,7 +143,8 @@ pub fn update(
             )
             .into());
         }
-        if !events::update(conn, &sid, version, &fields, now())? {
+        let rescheduled = fields.starts_at != base.starts_at;
+        if !events::update(conn, &sid, version, &fields, now(), rescheduled)? {
             let fresh = events::find(conn, &sid)?.ok_or_else(|| ApiError::not_found("No such session."))?;
             return Err(EditError::Stale(Box::new(fresh)));
         }

@@ -431,3 +431,30 @@ async fn the_listing_filters_on_open_sessions_and_dates() {
         assert_eq!(r.status, 400, "{bad}");
     }
 }
+
+#[actix_web::test]
+async fn an_unpublished_activity_takes_no_confirmations() {
+    let (w, aid) = with_activity().await;
+    let app = &w.app;
+    let s = session(app, &w.org, &aid, json!({})).await;
+    apply(app, s["id"].as_str().unwrap(), "late@example.jp").await;
+    let current = app
+        .get(
+            &format!("/api/v1/moderation/activities/{aid}"),
+            Some(&w.moderator.token),
+        )
+        .await
+        .body;
+    let version = current["version"].clone();
+    app.act(
+        &w.moderator,
+        &format!("/api/v1/moderation/activities/{aid}/unpublish"),
+        json!({"version": version, "reason_code": "other", "reason": "確認のため"}),
+    )
+    .await;
+    let r = confirm(app, &token(app, "late@example.jp", "confirm")).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(mails(app, "late@example.jp")
+        .iter()
+        .all(|(k, _)| k != "application_confirmed"));
+}

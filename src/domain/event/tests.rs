@@ -30,6 +30,9 @@ fn times_need_an_offset_and_must_fit_together() {
     i.starts_at = Some("2026-11-10T14:00:00".into());
     assert_eq!(build_session(None, i).unwrap_err()[0].code, "invalid_datetime");
     let mut i = input();
+    i.starts_at = Some("+10000-01-01T00:00:00+09:00".into());
+    assert_eq!(build_session(None, i).unwrap_err()[0].code, "invalid_datetime");
+    let mut i = input();
     i.ends_at = Some("2026-11-10T13:00:00+09:00".into());
     assert_eq!(build_session(None, i).unwrap_err()[0].code, "before_start");
     let mut i = input();
