@@ -5,28 +5,14 @@
 use crate::api::caller::rate_limit;
 use crate::api::caller::CurrentUser;
 use crate::api::extract::Json;
+use crate::api::mailed::{Accepted, TokenBody};
 use crate::domain::account as rules;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::service::{self, password_reset, verification};
 use crate::state::State;
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
-
-/// The answer to a request whose mail goes out later (or not at all, for an unknown address).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Accepted {
-    /// Always `accepted`.
-    pub status: &'static str,
-    pub detail: &'static str,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TokenBody {
-    /// The token from the mailed link's fragment (`#token=…`).
-    pub token: String,
-}
 
 /// Confirm an email address with the token from the verification mail. For an address
 /// change, the new address replaces the old one now.

@@ -9,7 +9,7 @@ use crate::domain::codes::EventType;
 use crate::domain::text::{self, Lines};
 use crate::domain::webhook as rules;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::service::webhooks::{self, EditError, NewWebhook, WebhookEdit};
+use crate::service::webhooks::{self, NewWebhook, WebhookEdit};
 use crate::service::{self};
 use crate::state::State;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
@@ -154,19 +154,13 @@ pub async fn update(
     };
     let version = b.version;
     let row = service::run(&state.pool, move |conn| {
-        webhooks::update(conn, admin.0, id, version, edit).map_err(|e| match e {
-            EditError::Stale(current) => match WebhookOut::new(*current) {
-                Ok(view) => ApiError::conflict(
-                    "version_conflict",
-                    format!(
-                        "The webhook is at version {}, not {version}; reload it and try again.",
-                        view.version
-                    ),
+        webhooks::update(conn, admin.0, id, version, edit).map_err(|e| {
+            e.into_api(WebhookOut::new, |current| {
+                format!(
+                    "The webhook is at version {}, not {version}; reload it and try again.",
+                    current.version
                 )
-                .with_current(view),
-                Err(e) => e,
-            },
-            EditError::Failed(e) => e,
+            })
         })
     })
     .await?;

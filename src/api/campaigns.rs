@@ -8,7 +8,7 @@ use crate::domain::clock::{new_id, now, utc};
 use crate::domain::text::{self, Lines};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::service;
-use crate::service::campaigns::{self as campaign_service, CampaignChanges, UpdateError};
+use crate::service::campaigns::{self as campaign_service, CampaignChanges};
 use crate::state::State;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -193,16 +193,16 @@ pub async fn update(
         registration_closes_at: b.registration_closes_at.map(|t| t.naive_utc()),
     };
     let row = service::run(&state.pool, move |conn| {
-        campaign_service::update(conn, &slug, b.version, changes, &admin.0, validate).map_err(|e| match e {
-            UpdateError::Stale(current) => ApiError::conflict(
-                "version_conflict",
-                format!(
-                    "The campaign is at version {}, not {}; reload it and try again.",
-                    current.version, b.version
-                ),
+        campaign_service::update(conn, &slug, b.version, changes, &admin.0, validate).map_err(|e| {
+            e.into_api(
+                |row| Ok(CampaignOut::from(row)),
+                |current| {
+                    format!(
+                        "The campaign is at version {}, not {}; reload it and try again.",
+                        current.version, b.version
+                    )
+                },
             )
-            .with_current(CampaignOut::from(*current)),
-            UpdateError::Failed(e) => e,
         })
     })
     .await?;

@@ -4,8 +4,8 @@
 use crate::api::caller::{CurrentUser, Registrant};
 use crate::api::event_view::{NewSession, SessionOut, SessionPatch};
 use crate::api::extract::{parse_id, Json};
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::service::events::{self, EditError};
+use crate::error::{ApiResult, Problem};
+use crate::service::events;
 use crate::service::{self};
 use crate::state::State;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
@@ -95,19 +95,15 @@ pub async fn update(
     let ids = ids(&path)?;
     let (version, input) = body.into_inner()?.split();
     let mailer = state.mailer.clone();
-    let done = service::run(&state.pool, move |conn| {
-        Ok(events::update(conn, &mailer, user, ids, version, input))
+    let row = service::run(&state.pool, move |conn| {
+        events::update(conn, &mailer, user, ids, version, input).map_err(|e| {
+            e.into_api(SessionOut::new, |_| {
+                "The session changed since you read it; `current` is what it is now.".to_owned()
+            })
+        })
     })
     .await?;
-    match done {
-        Ok(row) => Ok(HttpResponse::Ok().json(SessionOut::new(row)?)),
-        Err(EditError::Stale(current)) => Err(ApiError::conflict(
-            "version_conflict",
-            "The session changed since you read it; `current` is what it is now.",
-        )
-        .with_current(SessionOut::new(*current)?)),
-        Err(EditError::Failed(e)) => Err(e),
-    }
+    Ok(HttpResponse::Ok().json(SessionOut::new(row)?))
 }
 
 /// Delete a session that nobody holds a seat in or waits for.

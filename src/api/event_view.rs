@@ -268,20 +268,3 @@ pub struct NewApplication {
     #[serde(default)]
     pub answers: Vec<String>,
 }
-
-/// The answer to an application: its mail goes out later.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ApplicationAccepted)]
-pub struct Accepted {
-    /// Always `accepted`.
-    pub status: &'static str,
-    pub detail: &'static str,
-}
-
-/// A token from an applicant's mail (the link's fragment, `#token=…`).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = ApplicationToken)]
-pub struct TokenBody {
-    pub token: String,
-}

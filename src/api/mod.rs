@@ -20,6 +20,7 @@ pub mod event_sessions;
 pub mod event_view;
 pub mod extract;
 pub mod health;
+pub mod mailed;
 pub mod me;
 pub mod moderation;
 pub mod moderation_notes;

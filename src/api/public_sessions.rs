@@ -3,8 +3,9 @@
 //! links with GET), and applying answers the same whether or not the address applied before.
 
 use crate::api::caller::rate_limit;
-use crate::api::event_view::{Accepted, ApplicantOut, NewApplication, TokenBody};
+use crate::api::event_view::{ApplicantOut, NewApplication};
 use crate::api::extract::{parse_id, Json};
+use crate::api::mailed::{Accepted, TokenBody};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::service;
 use crate::service::applications::{self, ApplicationInput};

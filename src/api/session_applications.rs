@@ -7,7 +7,7 @@ use crate::api::extract::parse_id;
 use crate::api::page::{Listed, PageParams};
 use crate::db::applications::ApplicationRow;
 use crate::domain::event::{tokyo, ApplicationStatus};
-use crate::domain::page::{try_finish, Cursor, Page, MAX_LIMIT};
+use crate::domain::page::{try_finish, Cursor, Page};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::service::{self, events};
 use crate::state::State;
@@ -62,7 +62,7 @@ pub async fn list(
         return Err(ApiError::validation(errors));
     }
     let limit = paging.limit;
-    let (_, rows) = service::run(&state.pool, move |conn| {
+    let rows = service::run(&state.pool, move |conn| {
         events::applications(conn, user, ids, status, paging.cursor.as_ref(), limit)
     })
     .await?;
@@ -98,22 +98,7 @@ const HEADER: [&str; 9] = [
 pub async fn csv(state: State, user: CurrentUser, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
     let ids = ids(&path)?;
     let sid = ids.1.clone();
-    let (questions, rows) = service::run(&state.pool, move |conn| {
-        let mut all = Vec::new();
-        let mut cursor: Option<Cursor> = None;
-        loop {
-            let (session, mut rows) =
-                events::applications(conn, user.clone(), ids.clone(), None, cursor.as_ref(), MAX_LIMIT * 10)?;
-            let more = rows.len() as i64 > MAX_LIMIT * 10;
-            rows.truncate((MAX_LIMIT * 10) as usize);
-            cursor = rows.last().map(row_cursor);
-            all.extend(rows);
-            if !more {
-                return Ok((session.questions()?, all));
-            }
-        }
-    })
-    .await?;
+    let (questions, rows) = service::run(&state.pool, move |conn| events::all_applications(conn, user, ids)).await?;
     let body = write_csv(&questions, &rows)?;
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))

@@ -187,18 +187,6 @@ pub fn cancel_all(conn: &mut DbConn, session_id: &str, at: NaiveDateTime) -> Res
     .execute(conn)?)
 }
 
-/// How many applications of the session are confirmed or waitlisted.
-pub fn count_seated(conn: &mut DbConn, session_id: &str) -> Result<i64> {
-    Ok(applications::table
-        .filter(applications::session_id.eq(session_id))
-        .filter(applications::status.eq_any([
-            ApplicationStatus::Confirmed.as_str(),
-            ApplicationStatus::Waitlisted.as_str(),
-        ]))
-        .count()
-        .get_result(conn)?)
-}
-
 /// Whether the session has ever had an application.
 pub fn any(conn: &mut DbConn, session_id: &str) -> Result<bool> {
     Ok(diesel::select(diesel::dsl::exists(

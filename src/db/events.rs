@@ -50,6 +50,7 @@ struct Fields<'a> {
     waitlist: bool,
     online_url: Option<&'a str>,
     questions: String,
+    reminded_at: Option<NaiveDateTime>,
     updated_at: NaiveDateTime,
 }
 
@@ -173,25 +174,16 @@ pub fn for_activities(conn: &mut DbConn, ids: &[String]) -> Result<Vec<SessionRo
         .load(conn)?)
 }
 
-/// Writes `f` over the session if it is still at `version`; `false` if it is not. A
-/// `rescheduled` session gets its reminder again before the new start.
+/// Writes `f` (and `reminded_at`) over the session if it is still at `version`; `false` if
+/// it is not.
 pub fn update(
     conn: &mut DbConn,
     id: &str,
     version: i64,
     f: &SessionFields,
+    reminded_at: Option<NaiveDateTime>,
     at: NaiveDateTime,
-    rescheduled: bool,
 ) -> Result<bool> {
-    if rescheduled {
-        diesel::update(
-            event_sessions::table
-                .find(id)
-                .filter(event_sessions::version.eq(version)),
-        )
-        .set(event_sessions::reminded_at.eq(None::<NaiveDateTime>))
-        .execute(conn)?;
-    }
     let n = diesel::update(
         event_sessions::table
             .find(id)
@@ -210,12 +202,21 @@ pub fn update(
             waitlist: f.waitlist,
             online_url: f.online_url.as_deref(),
             questions: questions_json(&f.questions),
+            reminded_at,
             updated_at: at,
         },
         event_sessions::version.eq(event_sessions::version + 1),
     ))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// How many sessions the activity has.
+pub fn count_for(conn: &mut DbConn, activity_id: &str) -> Result<i64> {
+    Ok(event_sessions::table
+        .filter(event_sessions::activity_id.eq(activity_id))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Deletes a session (its applications go with it) and uncounts it.

@@ -77,31 +77,51 @@ fn session_full() -> ApiError {
     ApiError::conflict("session_full", "Every seat is taken and this session has no waitlist.")
 }
 
-/// Writes a mail of `kind` about `a` to its applicant. Mails that keep the application live
-/// carry a new manage link; those to a seated applicant carry the online URL.
-pub fn mail_applicant(
-    conn: &mut DbConn,
-    mailer: &Mailer,
-    session: &SessionRow,
-    a: &ApplicationRow,
-    kind: MailKind,
-    confirm_token: Option<&str>,
-) -> db::Result<()> {
-    let (activity, _) = activities::find(conn, &session.activity_id)?;
-    let seated = matches!(
-        kind,
-        MailKind::ApplicationConfirmed | MailKind::ApplicationPromoted | MailKind::SessionReminder
-    );
+/// What the mails about a session of `activity` say of it, online URL included
+/// ([`mail_applicant`] leaves it out of mails to applicants without a seat).
+pub fn facts_of(session: &SessionRow, activity: &ActivityRow) -> db::Result<SessionFacts> {
     let fields = session.fields()?;
-    let facts = SessionFacts {
-        title: activity.title,
-        organizer: activity.organizer_name,
+    Ok(SessionFacts {
+        title: activity.title.clone(),
+        organizer: activity.organizer_name.clone(),
         starts_at: session.starts_at,
         ends_at: session.ends_at,
         format: fields.format,
         venue: fields.venue,
         fee: fields.fee,
-        online_url: if seated { fields.online_url } else { None },
+        online_url: fields.online_url,
+    })
+}
+
+/// [`facts_of`], reading the session's activity.
+pub fn session_facts(conn: &mut DbConn, session: &SessionRow) -> db::Result<SessionFacts> {
+    let (activity, _) = activities::find(conn, &session.activity_id)?;
+    facts_of(session, &activity)
+}
+
+/// Writes a mail of `kind` about `a` to its applicant. Mails that keep the application live
+/// carry a new manage link; only those to a seated applicant carry the online URL.
+pub fn mail_applicant(
+    conn: &mut DbConn,
+    mailer: &Mailer,
+    facts: &SessionFacts,
+    a: &ApplicationRow,
+    kind: MailKind,
+    confirm_token: Option<&str>,
+) -> db::Result<()> {
+    let seated = matches!(
+        kind,
+        MailKind::ApplicationConfirmed | MailKind::ApplicationPromoted | MailKind::SessionReminder
+    );
+    let unseated;
+    let facts = if seated {
+        facts
+    } else {
+        unseated = SessionFacts {
+            online_url: None,
+            ..facts.clone()
+        };
+        &unseated
     };
     let ends = matches!(kind, MailKind::ApplicationCancelled | MailKind::SessionCancelled);
     let manage = if ends {
@@ -114,7 +134,7 @@ pub fn mail_applicant(
         kind,
         to: &a.email,
         name: &a.name,
-        session: &facts,
+        session: facts,
         confirm_link: confirm.as_deref(),
         manage_link: manage.as_deref(),
         status: Some(a.status),
@@ -129,6 +149,8 @@ pub fn mail_applicant(
 /// seats. Returns how many.
 pub fn promote(conn: &mut DbConn, mailer: &Mailer, sid: &str) -> db::Result<usize> {
     let mut promoted = 0;
+    // Read once, at the first promotion (a cancellation without a waitlist reads nothing).
+    let mut facts: Option<SessionFacts> = None;
     loop {
         let Some(session) = events::find(conn, sid)? else {
             return Ok(promoted);
@@ -146,7 +168,12 @@ pub fn promote(conn: &mut DbConn, mailer: &Mailer, sid: &str) -> db::Result<usiz
         }
         events::count(conn, sid, 0, -1)?;
         next.status = A::Confirmed;
-        mail_applicant(conn, mailer, &session, &next, MailKind::ApplicationPromoted, None)?;
+        let told = match facts.take() {
+            Some(f) => f,
+            None => session_facts(conn, &session)?,
+        };
+        mail_applicant(conn, mailer, &told, &next, MailKind::ApplicationPromoted, None)?;
+        facts = Some(told);
         promoted += 1;
     }
 }
@@ -157,7 +184,8 @@ pub fn promote(conn: &mut DbConn, mailer: &Mailer, sid: &str) -> db::Result<usiz
 pub fn apply(conn: &mut Conn, mailer: &Mailer, sid: String, input: ApplicationInput) -> ApiResult<()> {
     let mailer = mailer.clone();
     db::transaction(conn, move |conn| {
-        let (session, _) = public_session(conn, &sid)?;
+        let (session, activity) = public_session(conn, &sid)?;
+        let facts = facts_of(&session, &activity)?;
         let questions = session.questions()?;
         let who = build_applicant(
             &input.name,
@@ -189,7 +217,7 @@ pub fn apply(conn: &mut Conn, mailer: &Mailer, sid: String, input: ApplicationIn
             mail_applicant(
                 conn,
                 &mailer,
-                &session,
+                &facts,
                 &existing,
                 MailKind::ApplicationExists,
                 token.as_deref(),
@@ -212,14 +240,7 @@ pub fn apply(conn: &mut Conn, mailer: &Mailer, sid: String, input: ApplicationIn
         };
         applications::insert(conn, &row)?;
         let token = applications::issue_token(conn, &row.id, Purpose::Confirm, at, Some(expires))?;
-        mail_applicant(
-            conn,
-            &mailer,
-            &session,
-            &row,
-            MailKind::ApplicationConfirm,
-            Some(&token),
-        )?;
+        mail_applicant(conn, &mailer, &facts, &row, MailKind::ApplicationConfirm, Some(&token))?;
         Ok(())
     })
 }
@@ -278,7 +299,14 @@ pub fn confirm(conn: &mut Conn, mailer: &Mailer, token: String) -> ApiResult<App
         };
         a.application = applications::find(conn, &a.application.id)?.ok_or_else(invalid_token)?;
         a.session = events::find(conn, &sid)?.ok_or_else(invalid_token)?;
-        mail_applicant(conn, &mailer, &a.session, &a.application, kind, None)?;
+        mail_applicant(
+            conn,
+            &mailer,
+            &facts_of(&a.session, &a.activity)?,
+            &a.application,
+            kind,
+            None,
+        )?;
         generation::bump(conn)?;
         Ok(a)
     })
@@ -315,7 +343,7 @@ pub fn cancel(conn: &mut Conn, mailer: &Mailer, token: String) -> ApiResult<Appl
         mail_applicant(
             conn,
             &mailer,
-            &a.session,
+            &facts_of(&a.session, &a.activity)?,
             &a.application,
             MailKind::ApplicationCancelled,
             None,

@@ -7,6 +7,7 @@ use crate::db::{self, now, Conn};
 use crate::domain::actor::Actor;
 use crate::domain::codes::AuditAction;
 use crate::error::{ApiError, ApiResult};
+use crate::service::EditError;
 
 /// What an update changes; `None` leaves a field alone.
 #[derive(Debug, Default)]
@@ -16,24 +17,6 @@ pub struct CampaignChanges {
     pub ends_on: Option<chrono::NaiveDate>,
     pub registration_opens_at: Option<chrono::NaiveDateTime>,
     pub registration_closes_at: Option<chrono::NaiveDateTime>,
-}
-
-/// Why a campaign update was not done: a stale version comes with the campaign as it is.
-pub enum UpdateError {
-    Stale(Box<CampaignRow>),
-    Failed(ApiError),
-}
-
-impl From<ApiError> for UpdateError {
-    fn from(e: ApiError) -> Self {
-        UpdateError::Failed(e)
-    }
-}
-
-impl From<db::Error> for UpdateError {
-    fn from(e: db::Error) -> Self {
-        UpdateError::Failed(e.into())
-    }
 }
 
 /// Every campaign, newest first.
@@ -67,11 +50,11 @@ pub fn update(
     changes: CampaignChanges,
     actor: &Actor,
     validate: impl FnOnce(&mut CampaignRow) -> ApiResult<()>,
-) -> Result<CampaignRow, UpdateError> {
+) -> Result<CampaignRow, EditError<CampaignRow>> {
     let current =
         campaigns::by_slug(conn, slug)?.ok_or_else(|| ApiError::not_found(format!("No campaign `{slug}`.")))?;
     if current.version != version {
-        return Err(UpdateError::Stale(Box::new(current)));
+        return Err(EditError::Stale(Box::new(current)));
     }
     let mut row = current.clone();
     let mut changed = Vec::new();
@@ -117,6 +100,6 @@ pub fn update(
     match saved {
         Some(row) => Ok(row),
         // Another admin's update won between the read and the write.
-        None => Err(UpdateError::Stale(Box::new(campaigns::find(conn, &id)?))),
+        None => Err(EditError::Stale(Box::new(campaigns::find(conn, &id)?))),
     }
 }

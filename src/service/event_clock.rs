@@ -9,7 +9,7 @@ use crate::db::{self, generation, Conn};
 use crate::domain::codes::MailKind;
 use crate::domain::event::{ApplicationStatus, REMINDER_HOURS};
 use crate::mail::Mailer;
-use crate::service::applications::mail_applicant;
+use crate::service::applications::{mail_applicant, session_facts};
 use chrono::{Duration, NaiveDateTime};
 
 /// One look at the clock at `now`, the last having been at `since`. Returns how many
@@ -28,9 +28,10 @@ pub fn tick(conn: &mut Conn, mailer: &Mailer, since: NaiveDateTime, now: NaiveDa
             if !events::mark_reminded(conn, &sid, now)? {
                 return Ok(false);
             }
+            let facts = session_facts(conn, &session)?;
             for a in applications::seated(conn, &sid)? {
                 if a.status == ApplicationStatus::Confirmed {
-                    mail_applicant(conn, &mailer, &session, &a, MailKind::SessionReminder, None)?;
+                    mail_applicant(conn, &mailer, &facts, &a, MailKind::SessionReminder, None)?;
                 }
             }
             Ok(true)

@@ -14,30 +14,11 @@ use crate::domain::page::Cursor;
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, ApiResult};
 use crate::mail::Mailer;
-use crate::service::applications::{mail_applicant, promote};
-
-/// Why an edit of a session did not apply.
-#[derive(Debug)]
-pub enum EditError {
-    /// The session is at another version: here it is.
-    Stale(Box<SessionRow>),
-    Failed(ApiError),
-}
-
-impl From<ApiError> for EditError {
-    fn from(e: ApiError) -> Self {
-        EditError::Failed(e)
-    }
-}
-
-impl From<db::Error> for EditError {
-    fn from(e: db::Error) -> Self {
-        EditError::Failed(e.into())
-    }
-}
+use crate::service::applications::{facts_of, mail_applicant, promote};
+use crate::service::EditError;
 
 /// Sessions per activity: the public view carries them all in every listing item.
-pub const MAX_SESSIONS: usize = 50;
+pub const MAX_SESSIONS: i64 = 50;
 
 fn no_activity() -> ApiError {
     ApiError::not_found("No such activity.")
@@ -84,7 +65,7 @@ pub fn create(conn: &mut Conn, caller: Actor, activity_id: String, input: Sessio
     let fields = build_session(None, input).map_err(ApiError::validation)?;
     db::transaction(conn, move |conn| {
         let activity = organizer_activity(conn, &activity_id, &caller, true)?;
-        if events::for_activity(conn, &activity.id)?.len() >= MAX_SESSIONS {
+        if events::count_for(conn, &activity.id)? >= MAX_SESSIONS {
             return Err(ApiError::conflict(
                 "too_many_sessions",
                 format!("An activity has at most {MAX_SESSIONS} sessions."),
@@ -113,7 +94,7 @@ pub fn update(
     (activity_id, sid): (String, String),
     version: i64,
     input: SessionInput,
-) -> Result<SessionRow, EditError> {
+) -> Result<SessionRow, EditError<SessionRow>> {
     let mailer = mailer.clone();
     db::transaction(conn, move |conn| {
         let activity = organizer_activity(conn, &activity_id, &caller, true)?;
@@ -143,8 +124,9 @@ pub fn update(
             )
             .into());
         }
-        let rescheduled = fields.starts_at != base.starts_at;
-        if !events::update(conn, &sid, version, &fields, now(), rescheduled)? {
+        // A rescheduled session gets its reminder again before the new start.
+        let reminded_at = current.reminded_at.filter(|_| fields.starts_at == base.starts_at);
+        if !events::update(conn, &sid, version, &fields, reminded_at, now())? {
             let fresh = events::find(conn, &sid)?.ok_or_else(|| ApiError::not_found("No such session."))?;
             return Err(EditError::Stale(Box::new(fresh)));
         }
@@ -162,7 +144,7 @@ pub fn delete(conn: &mut Conn, caller: Actor, activity_id: String, sid: String) 
     db::transaction(conn, move |conn| {
         let activity = organizer_activity(conn, &activity_id, &caller, true)?;
         let session = session_of(conn, &activity.id, &sid)?;
-        if applications::count_seated(conn, &sid)? > 0 {
+        if session.confirmed_count + session.waitlisted_count > 0 {
             return Err(ApiError::conflict(
                 "session_has_applicants",
                 "People hold seats in this session or wait for one: cancel it instead, which tells them.",
@@ -198,8 +180,9 @@ pub fn cancel(
         let told = applications::seated(conn, &sid)?;
         applications::cancel_all(conn, &sid, at)?;
         events::cancel(conn, &sid, at)?;
+        let facts = facts_of(&session, &activity)?;
         for a in &told {
-            mail_applicant(conn, &mailer, &session, a, MailKind::SessionCancelled, None)?;
+            mail_applicant(conn, &mailer, &facts, a, MailKind::SessionCancelled, None)?;
         }
         audit(conn, &caller, &activity, AuditAction::SessionCancel, &sid)?;
         bump_if_public(conn, &activity)?;
@@ -207,7 +190,17 @@ pub fn cancel(
     })
 }
 
-/// A page of a session's applications for its organizer or staff, with the session.
+/// The session `sid` of activity `activity_id`, if `caller` may read its applications.
+fn readable_session(conn: &mut DbConn, caller: &Actor, activity_id: &str, sid: &str) -> ApiResult<SessionRow> {
+    let activity = organizer_activity(conn, activity_id, caller, false)?;
+    match events::find(conn, sid)? {
+        Some(s) if s.activity_id == activity.id => Ok(s),
+        _ => Err(ApiError::not_found("No such session of this activity.")),
+    }
+}
+
+/// A page of a session's applications for its organizer or staff (one row more than
+/// `limit` when there are more).
 pub fn applications(
     conn: &mut Conn,
     caller: Actor,
@@ -215,12 +208,32 @@ pub fn applications(
     status: Option<ApplicationStatus>,
     cursor: Option<&Cursor>,
     limit: i64,
-) -> ApiResult<(SessionRow, Vec<ApplicationRow>)> {
-    let activity = organizer_activity(conn, &activity_id, &caller, false)?;
-    let session = match events::find(conn, &sid)? {
-        Some(s) if s.activity_id == activity.id => s,
-        _ => return Err(ApiError::not_found("No such session of this activity.")),
-    };
-    let rows = applications::list(conn, &sid, status, cursor, limit)?;
-    Ok((session, rows))
+) -> ApiResult<Vec<ApplicationRow>> {
+    readable_session(conn, &caller, &activity_id, &sid)?;
+    Ok(applications::list(conn, &sid, status, cursor, limit)?)
+}
+
+/// Every application to a session, in the order they arrived, with the session's questions
+/// (for the CSV), read a page at a time.
+pub fn all_applications(
+    conn: &mut Conn,
+    caller: Actor,
+    (activity_id, sid): (String, String),
+) -> ApiResult<(Vec<String>, Vec<ApplicationRow>)> {
+    const PAGE: i64 = 1000;
+    let session = readable_session(conn, &caller, &activity_id, &sid)?;
+    let (mut all, mut cursor) = (Vec::new(), None);
+    loop {
+        let mut rows = applications::list(conn, &sid, None, cursor.as_ref(), PAGE)?;
+        let more = rows.len() as i64 > PAGE;
+        rows.truncate(PAGE as usize);
+        cursor = rows.last().map(|a| Cursor {
+            at: a.created_at,
+            id: a.id.clone(),
+        });
+        all.extend(rows);
+        if !more {
+            return Ok((session.questions()?, all));
+        }
+    }
 }

@@ -23,7 +23,46 @@ pub mod webhooks;
 pub mod workflow;
 
 use crate::db::{self, Conn, DbConn, Pool};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use serde::Serialize;
+
+/// Why an edit that names the version it read was not made: the row moved on (here it is as
+/// it is now), or anything else.
+#[derive(Debug)]
+pub enum EditError<T> {
+    Stale(Box<T>),
+    Failed(ApiError),
+}
+
+impl<T> From<ApiError> for EditError<T> {
+    fn from(e: ApiError) -> Self {
+        EditError::Failed(e)
+    }
+}
+
+impl<T> From<db::Error> for EditError<T> {
+    fn from(e: db::Error) -> Self {
+        EditError::Failed(e.into())
+    }
+}
+
+impl<T> EditError<T> {
+    /// The error a client gets: a stale version is 409 `version_conflict` with `current`,
+    /// the row as `view` shows it, and the `detail` said of that view.
+    pub fn into_api<V: Serialize>(
+        self,
+        view: impl FnOnce(T) -> ApiResult<V>,
+        detail: impl FnOnce(&V) -> String,
+    ) -> ApiError {
+        match self {
+            EditError::Stale(row) => match view(*row) {
+                Ok(current) => ApiError::conflict("version_conflict", detail(&current)).with_current(current),
+                Err(e) => e,
+            },
+            EditError::Failed(e) => e,
+        }
+    }
+}
 
 /// [`db::run`] for work that answers in the application's errors.
 pub async fn run<T, F>(pool: &Pool, f: F) -> ApiResult<T>

@@ -13,6 +13,7 @@ use crate::domain::page::Cursor;
 use crate::domain::webhook as rules;
 use crate::error::{ApiError, ApiResult};
 use crate::service::public::PublicActivity;
+use crate::service::EditError;
 use crate::webhook::resolve_guarded;
 use chrono::{SecondsFormat, Utc};
 use serde_json::{json, Value};
@@ -107,25 +108,6 @@ pub struct WebhookEdit {
     pub enabled: Option<bool>,
 }
 
-/// Why an edit was not made.
-pub enum EditError {
-    /// The subscription is at another version; here it is as it is now.
-    Stale(Box<WebhookRow>),
-    Failed(ApiError),
-}
-
-impl From<ApiError> for EditError {
-    fn from(e: ApiError) -> Self {
-        EditError::Failed(e)
-    }
-}
-
-impl From<db::Error> for EditError {
-    fn from(e: db::Error) -> Self {
-        EditError::Failed(e.into())
-    }
-}
-
 /// Applies an edit if the subscription is still at `version`. Enabling it again forgets its
 /// run of failures.
 pub fn update(
@@ -134,7 +116,7 @@ pub fn update(
     id: String,
     version: i64,
     edit: WebhookEdit,
-) -> Result<WebhookRow, EditError> {
+) -> Result<WebhookRow, EditError<WebhookRow>> {
     db::transaction(conn, move |conn| {
         let current = webhooks::find(conn, &id)?;
         if current.version != version {

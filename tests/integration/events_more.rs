@@ -210,8 +210,34 @@ async fn reminders_go_out_once_a_day_before_with_the_online_url() {
     let now = telework_registry::db::now();
     assert_eq!(event_clock::tick(&mut conn, &mailer, now, now).unwrap(), 1);
     assert_eq!(event_clock::tick(&mut conn, &mailer, now, now).unwrap(), 0, "once");
+    // Moved to a later day, the session is reminded again before its new start.
+    let current = app
+        .get(&format!("/api/v1/activities/{aid}/sessions"), Some(&w.org.token))
+        .await
+        .body["items"][0]
+        .clone();
+    assert_eq!(current["id"], sid);
+    let moved = app
+        .patch(
+            &format!("/api/v1/activities/{aid}/sessions/{sid}"),
+            Some(&w.org.token),
+            json!({"version": current["version"], "starts_at": hours_from_now(30), "ends_at": hours_from_now(32)}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(
+        event_clock::tick(&mut conn, &mailer, now, now).unwrap(),
+        0,
+        "not yet a day before"
+    );
+    let later_on = now + chrono::Duration::hours(7);
+    assert_eq!(event_clock::tick(&mut conn, &mailer, later_on, later_on).unwrap(), 1);
+    let reminders = mails(app, &seated)
+        .into_iter()
+        .filter(|(k, _)| k == "session_reminder")
+        .count();
+    assert_eq!(reminders, 2);
     let kinds: Vec<String> = mails(app, &seated).into_iter().map(|(k, _)| k).collect();
-    assert_eq!(kinds.iter().filter(|k| *k == "session_reminder").count(), 1);
     assert!(mails(app, &pending).iter().all(|(k, _)| k != "session_reminder"));
     // Delivered for real, with the online URL.
     let room = Mailroom::new(app, &server, &server.url);
