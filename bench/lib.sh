@@ -193,12 +193,22 @@ group() { # 1234567 → 1,234,567
 # wrk with the suite's fixed shape. NAME URL_PATH [wrk options...]; the raw output is kept
 # in $CURRENT_DIR/NAME.wrk. Extra environment for the Lua scripts comes from the caller.
 run_wrk() {
-    local name=$1 path=$2
+    local name=$1 path=$2 perf_pid=""
     shift 2
+    # BENCH_PROFILE=approve,create_submit records the server with perf during those
+    # scenarios (call graphs, to bench/out/perf-NAME.data; read with `perf report -i`).
+    if [[ ,${BENCH_PROFILE:-}, == *,"$name",* ]]; then
+        perf record -q ${BENCH_PERF_OPTS:--g} -p "$SERVER_PID" -o "$ROOT/bench/out/perf-$name.data" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     BENCH_LUA_DIR="$LUA_DIR" BENCH_THREADS=$THREADS \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WRK_DURATION:-$BENCH_DURATION}" --latency "$@" \
         "http://127.0.0.1:$PORT$path" >"$CURRENT_DIR/$name.wrk" 2>&1 ||
         die "wrk failed for $name: $(tail -n 5 "$CURRENT_DIR/$name.wrk")"
+    if [[ -n $perf_pid ]]; then
+        kill -INT "$perf_pid" 2>/dev/null || true
+        wait "$perf_pid" 2>/dev/null || true
+    fi
     grep -q '^Requests/sec:' "$CURRENT_DIR/$name.wrk" ||
         die "wrk printed no result for $name: $(tail -n 5 "$CURRENT_DIR/$name.wrk")"
 }

@@ -18,6 +18,7 @@ pub mod mail_tokens;
 pub mod outbox;
 pub mod public;
 pub mod schema;
+mod search_changes;
 mod target;
 pub mod tokens;
 pub mod webhooks;
@@ -98,6 +99,7 @@ fn open_sqlite(path: &str) -> std::result::Result<diesel::SqliteConnection, Conn
     let mut conn = diesel::SqliteConnection::establish(path)?;
     conn.batch_execute(SQLITE_CONNECTION_PRAGMAS)?;
     search_grams_utils::register_impl(&mut conn, |text: String| crate::domain::text::search_grams(&text))?;
+    search_changes::register(&mut conn, false)?;
     Ok(conn)
 }
 
@@ -142,8 +144,8 @@ impl Pool {
     /// Checks a connection out (blocking; call it off the async workers).
     pub fn get(&self) -> std::result::Result<Conn, r2d2::Error> {
         Ok(Conn {
-            pooled: self.pool.get()?,
-            writer: self.writer.clone(),
+            held: std::cell::OnceCell::from(Held::Pooled(self.pool.get()?)),
+            pool: self.clone(),
         })
     }
 }
@@ -151,23 +153,62 @@ impl Pool {
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
 /// A pooled connection for one unit of work. It dereferences to the connection; its
-/// [`transaction`]s run on the pool's SQLite write connection where there is one.
+/// [`transaction`]s run on the pool's SQLite write connection where there is one, and while
+/// such a transaction waits for its turn there, the pooled connection is back in the pool.
 pub struct Conn {
-    pooled: PooledConn,
-    writer: Option<Arc<Writer>>,
+    /// Empty only while a transaction runs on the write thread; taken again when next used.
+    held: std::cell::OnceCell<Held>,
+    pool: Pool,
+}
+
+enum Held {
+    Pooled(PooledConn),
+    /// A connection of its own, when the pool had none to give back after a transaction.
+    Own(DbConn),
+}
+
+impl Conn {
+    fn held(&self) -> &Held {
+        self.held.get_or_init(|| self.pool.take_again())
+    }
+}
+
+impl Pool {
+    /// A connection again for a unit of work that gave its own back while its transaction
+    /// ran on the write thread. That transaction is committed and its caller must hear so,
+    /// so a pool that has no connection to give within its timeout does not fail the unit:
+    /// it gets a connection of its own (a SQLite file, opened in well under a millisecond).
+    fn take_again(&self) -> Held {
+        match self.pool.get() {
+            Ok(c) => Held::Pooled(c),
+            Err(e) => match self.writer.as_deref().map(|w| open(w.target())) {
+                Some(Ok(c)) => Held::Own(c),
+                // The database file cannot be opened any more: nothing can continue.
+                Some(Err(e)) => panic!("cannot open the database again after a write: {e}"),
+                None => panic!("a connection was given back without a write thread: {e}"),
+            },
+        }
+    }
 }
 
 impl Deref for Conn {
     type Target = DbConn;
 
     fn deref(&self) -> &DbConn {
-        &self.pooled
+        match self.held() {
+            Held::Pooled(c) => c,
+            Held::Own(c) => c,
+        }
     }
 }
 
 impl DerefMut for Conn {
     fn deref_mut(&mut self) -> &mut DbConn {
-        &mut self.pooled
+        self.held();
+        match self.held.get_mut().expect("taken above") {
+            Held::Pooled(c) => c,
+            Held::Own(c) => c,
+        }
     }
 }
 
@@ -280,10 +321,14 @@ where
     E: From<Error> + Send + 'static,
     F: FnOnce(&mut DbConn) -> std::result::Result<T, E> + Send + 'static,
 {
-    match &conn.writer {
+    match conn.pool.writer.clone() {
         // The body gets a budget of its own there; the wait for it is not the caller's.
-        Some(writer) if !in_transaction(&mut conn.pooled)? => budget::paused(|| writer.run(f)),
-        _ => transaction_on(&mut conn.pooled, f),
+        Some(writer) if !in_transaction(conn)? => {
+            // The wait may be long under load: the pool's connection serves others meanwhile.
+            conn.held.take();
+            budget::paused(|| writer.run(f))
+        }
+        _ => transaction_on(conn, f),
     }
 }
 

@@ -94,8 +94,10 @@ pub struct Item {
 pub type Decided = Result<Moderated, StepError>;
 
 /// Items decided at once: each lane is a thread, so the lanes' writes share the SQLite
-/// write thread's group commits (and PostgreSQL's cores).
-pub const LANES: usize = 4;
+/// write thread's group commits (and PostgreSQL's cores). A lane holds a pooled connection
+/// only for its reads, not while its write waits for the write thread. Measured at 100k
+/// rows (SQLite): 4 lanes 2,367 items/s, 16 lanes 2,761.
+pub const LANES: usize = 16;
 
 /// Decides every item, each in its own transaction, [`LANES`] at a time; an item's failure
 /// does not stop the others. A failure of the database itself stops the request. The

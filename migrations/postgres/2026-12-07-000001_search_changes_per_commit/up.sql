@@ -1,0 +1,2 @@
+-- The search indexes of SQLite only (see the SQLite migration of the same name).
+SELECT 1;
