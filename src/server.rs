@@ -55,6 +55,10 @@ pub fn open_and_migrate(config: &Config) -> Result<db::Pool, String> {
     if ran > 0 {
         log::info!("applied {ran} migration(s) to {}", config.database.redacted());
     }
+    let keyed = db::duplicates::backfill(&mut conn).map_err(|e| format!("computing duplicate keys: {e}"))?;
+    if keyed > 0 {
+        log::info!("computed the duplicate flags' keys of {keyed} older activities");
+    }
     Ok(pool)
 }
 

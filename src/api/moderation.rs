@@ -4,7 +4,9 @@
 use crate::api::activity::step_error;
 use crate::api::caller::Moderator;
 use crate::api::extract::{parse_id, Json};
-use crate::api::moderation_view::{moderation_view, FieldChange, ModerationActivity, QueueItem, QueueItemKind};
+use crate::api::moderation_view::{
+    moderation_view, possible_duplicates, FieldChange, ModerationActivity, ModerationDetail, QueueItem, QueueItemKind,
+};
 use crate::api::page::{Listed, Page, PageParams, Paging};
 use crate::domain::activity::category_bit;
 use crate::domain::clock::utc;
@@ -40,9 +42,13 @@ pub struct QueueQuery {
     /// `true`: only revisions of approved activities; `false`: only first submissions.
     #[param(value_type = Option<bool>)]
     pub has_revision: Option<String>,
-    /// `oldest` (default) or `newest` first.
+    /// `oldest` (default) or `newest` first, or `campaign`: by campaign slug, the longest
+    /// waiting first within each.
     #[param(value_type = Option<QueueSort>)]
     pub sort: Option<String>,
+    /// `true`: only items with a possible duplicate (see `possible_duplicates`).
+    #[param(value_type = Option<bool>)]
+    pub duplicates: Option<String>,
 }
 
 /// Pending activities and pending revisions, oldest first (or `sort=newest`).
@@ -77,19 +83,8 @@ pub async fn queue(state: State, m: Moderator, query: Listed<QueueQuery>) -> Api
             "must be a JIS X 0401 code 01-47",
         ));
     }
-    let has_revision = match q.has_revision.as_deref() {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => {
-            errors.push(FieldError::new(
-                "has_revision",
-                "invalid_choice",
-                "must be true or false",
-            ));
-            None
-        }
-    };
+    let has_revision = flag("has_revision", q.has_revision.as_deref(), &mut errors);
+    let duplicates = flag("duplicates", q.duplicates.as_deref(), &mut errors) == Some(true);
     let paging = paging.map_err(|e| errors.extend(e));
     let (Ok(Paging { limit, cursor }), true) = (paging, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
@@ -103,6 +98,7 @@ pub async fn queue(state: State, m: Moderator, query: Listed<QueueQuery>) -> Api
         prefecture: q.prefecture,
         has_revision,
         sort,
+        duplicates,
     };
     let page = service::run(&state.pool, move |conn| {
         moderation::queue(conn, filters, cursor.as_ref(), limit)
@@ -125,6 +121,7 @@ pub async fn queue(state: State, m: Moderator, query: Listed<QueueQuery>) -> Api
                 .collect(),
             claimed_by: q.claim.as_ref().map(|c| c.moderator_name.clone()),
             claim_expires_at: q.claim.as_ref().map(|c| utc(c.expires_at)),
+            possible_duplicates: possible_duplicates(q.duplicates),
             activity: moderation_view(q.activity)?,
         });
     }
@@ -142,7 +139,7 @@ pub async fn queue(state: State, m: Moderator, query: Listed<QueueQuery>) -> Api
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
     responses(
-        (status = 200, body = ModerationActivity),
+        (status = 200, body = ModerationDetail),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such activity", body = Problem, content_type = "application/problem+json")
     )
@@ -150,8 +147,24 @@ pub async fn queue(state: State, m: Moderator, query: Listed<QueueQuery>) -> Api
 #[get("/moderation/activities/{id}")]
 pub async fn get_one(state: State, _m: Moderator, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id("id", &path)?;
-    let item = service::run(&state.pool, move |conn| moderation::get(conn, &id)).await?;
-    Ok(HttpResponse::Ok().json(moderation_view(item)?))
+    let (item, found) = service::run(&state.pool, move |conn| moderation::view(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(ModerationDetail {
+        view: moderation_view(item)?,
+        possible_duplicates: possible_duplicates(found),
+    }))
+}
+
+/// A `true`/`false` query parameter.
+fn flag(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<bool> {
+    match raw {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => {
+            errors.push(FieldError::new(name, "invalid_choice", "must be true or false"));
+            None
+        }
+    }
 }
 
 /// A reason from the catalogue.

@@ -3,6 +3,7 @@
 
 use crate::api::activity::ActivityOut;
 use crate::domain::codes::Kind;
+use crate::domain::duplicate::DuplicateReason;
 use crate::error::ApiResult;
 use crate::service::moderation::Moderated;
 use chrono::{DateTime, Utc};
@@ -81,7 +82,39 @@ pub struct QueueItem {
     /// The display name of the moderator whose live claim is on it; `null` when unclaimed.
     pub claimed_by: Option<String>,
     pub claim_expires_at: Option<DateTime<Utc>>,
+    /// Other activities that may be the same registration (at most 20), with why.
+    pub possible_duplicates: Vec<PossibleDuplicate>,
     pub activity: ModerationActivity,
+}
+
+/// Another activity that may be the same registration: an activity of the same campaign
+/// that is or was in the queue (pending, approved, rejected or suspended).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PossibleDuplicate {
+    /// The other activity (`GET /moderation/activities/{id}`).
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// `same_account_title`: the same account, a title equal but for width, case, spaces and
+    /// punctuation; `same_corporate_number`: another account whose profile holds or held the
+    /// owner's corporate number (now or before); `same_organizer_name`: another account, the
+    /// same organizer name but for width, case, spaces and the company type
+    /// (株式会社, (株), ㈱, 有限会社, 合同会社).
+    pub reason: DuplicateReason,
+}
+
+pub fn possible_duplicates(found: Vec<(String, DuplicateReason)>) -> Vec<PossibleDuplicate> {
+    found
+        .into_iter()
+        .map(|(id, reason)| PossibleDuplicate { id, reason })
+        .collect()
+}
+
+/// The moderator's view of one activity, with its possible duplicates.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModerationDetail {
+    #[serde(flatten)]
+    pub view: ModerationActivity,
+    pub possible_duplicates: Vec<PossibleDuplicate>,
 }
 
 pub fn moderation_view(Moderated { item, owner }: Moderated) -> ApiResult<ModerationActivity> {

@@ -166,6 +166,9 @@ impl<'a> NewAccount<'a> {
 /// Inserts an account; a taken email or corporate number is `Error::Duplicate`.
 pub fn insert(conn: &mut DbConn, new: &NewAccount) -> Result<()> {
     diesel::insert_into(accounts::table).values(new).execute(conn)?;
+    if let Some(number) = new.corporate_number {
+        super::duplicates::remember_corporate_number(conn, new.id, number, new.created_at)?;
+    }
     Ok(())
 }
 
@@ -253,6 +256,9 @@ pub fn update(conn: &mut DbConn, id: &str, mut changes: AccountChanges, revoke_t
     }?;
     if n == 0 {
         return Err(Error::NotFound);
+    }
+    if let (Some(Some(number)), Some(at)) = (&changes.corporate_number, changes.updated_at) {
+        super::duplicates::remember_corporate_number(conn, id, number, at)?;
     }
     find(conn, id)
 }

@@ -1,11 +1,12 @@
 //! The `activities` table: rows, the owner's list, the moderation queue, and the one
 //! conditional write that every workflow step goes through.
 
-use super::schema::{activities, campaigns, claims};
+use super::schema::{activities, campaigns};
 use super::DbConn;
 use super::{Error, Result};
 use crate::domain::activity::ActivityText;
-use crate::domain::codes::{ClaimedFilter, Kind, ReasonCode};
+use crate::domain::codes::{Kind, ReasonCode};
+use crate::domain::duplicate;
 use crate::domain::page::Cursor;
 use crate::domain::workflow::Status;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -43,6 +44,9 @@ pub struct ActivityRow {
     pub rejection_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The duplicate flags' keys of the title and organizer name (domain::duplicate).
+    pub title_key: Option<String>,
+    pub organizer_key: Option<String>,
 }
 
 impl ActivityRow {
@@ -60,6 +64,8 @@ impl ActivityRow {
             account_id: account_id.to_owned(),
             campaign_id: campaign_id.to_owned(),
             search_text: text.search_text(),
+            title_key: Some(duplicate::title_key(&text.title).unwrap_or_default()),
+            organizer_key: Some(duplicate::organizer_key(&text.organizer_name).unwrap_or_default()),
             category_mask: text.category_mask,
             title: text.title,
             description: text.description,
@@ -111,6 +117,8 @@ impl ActivityRow {
     /// Replaces the activity's own text (and with it the search text).
     pub fn set_text(&mut self, t: ActivityText) {
         self.search_text = t.search_text();
+        self.title_key = Some(duplicate::title_key(&t.title).unwrap_or_default());
+        self.organizer_key = Some(duplicate::organizer_key(&t.organizer_name).unwrap_or_default());
         self.category_mask = t.category_mask;
         self.title = t.title;
         self.description = t.description;
@@ -280,20 +288,12 @@ pub fn list_own(
         .load(conn)?)
 }
 
-/// Filters of the moderation queue.
-#[derive(Debug, Default, Clone)]
-pub struct QueueFilter {
-    pub campaign_id: Option<String>,
-    pub category_bit: Option<i32>,
-    pub kind: Option<Kind>,
-    /// By live claims at a time, as seen by one moderator.
-    pub claimed: Option<(ClaimedFilter, String, NaiveDateTime)>,
-    /// JIS X 0401 code.
-    pub prefecture: Option<String>,
-    /// Only revisions of approved activities (`true`) or only first submissions (`false`).
-    pub has_revision: Option<bool>,
-    /// The latest arrivals first instead of the longest waiting.
-    pub newest_first: bool,
+/// Keeps the denormalised industry of an owner's activities in step with the profile.
+pub fn set_owner_industry(conn: &mut DbConn, account_id: &str, industry: Option<&str>) -> Result<()> {
+    diesel::update(activities::table.filter(activities::account_id.eq(account_id)))
+        .set(activities::owner_industry.eq(industry))
+        .execute(conn)?;
+    Ok(())
 }
 
 diesel::infix_operator!(BitAnd, " & ", diesel::sql_types::Integer);
@@ -303,133 +303,4 @@ pub fn mask_and(
     bits: i32,
 ) -> BitAnd<activities::category_mask, diesel::dsl::AsExprOf<i32, diesel::sql_types::Integer>> {
     BitAnd::new(activities::category_mask, bits.into_sql::<diesel::sql_types::Integer>())
-}
-
-/// Pending submissions and pending revisions, oldest first.
-pub fn queue(conn: &mut DbConn, f: &QueueFilter, cursor: Option<&Cursor>, limit: i64) -> Result<Vec<WithSlug>> {
-    let mut q = activities::table
-        .inner_join(campaigns::table)
-        .filter(activities::queued_at.is_not_null())
-        .select((ActivityRow::as_select(), campaigns::slug))
-        .into_boxed();
-    if let Some(c) = &f.campaign_id {
-        q = q.filter(activities::campaign_id.eq(c.clone()));
-    }
-    if let Some(bit) = f.category_bit {
-        q = q.filter(mask_and(bit).ne(0));
-    }
-    if let Some(k) = &f.kind {
-        q = q.filter(activities::owner_kind.eq(k.as_str()));
-    }
-    if let Some((which, me, at)) = &f.claimed {
-        let live = claims::table.filter(claims::expires_at.gt(*at));
-        q = match which {
-            ClaimedFilter::Mine => q.filter(
-                activities::id.eq_any(
-                    live.filter(claims::moderator_id.eq(me.clone()))
-                        .select(claims::activity_id),
-                ),
-            ),
-            ClaimedFilter::Others => q.filter(
-                activities::id.eq_any(
-                    live.filter(claims::moderator_id.ne(me.clone()))
-                        .select(claims::activity_id),
-                ),
-            ),
-            ClaimedFilter::Unclaimed => q.filter(diesel::dsl::not(
-                activities::id.eq_any(live.select(claims::activity_id)),
-            )),
-        };
-    }
-    if let Some(p) = &f.prefecture {
-        q = q.filter(activities::prefecture.eq(p.clone()));
-    }
-    match f.has_revision {
-        Some(true) => q = q.filter(activities::pending_revision.is_not_null()),
-        Some(false) => q = q.filter(activities::pending_revision.is_null()),
-        None => {}
-    }
-    let direction = if f.newest_first { "<" } else { ">" };
-    if let Some(c) = cursor {
-        q = q.filter(super::keyset(
-            "activities.queued_at",
-            "activities.id",
-            direction,
-            c.at,
-            &c.id,
-        ));
-    }
-    let q = if f.newest_first {
-        q.order((activities::queued_at.desc(), activities::id.desc()))
-    } else {
-        q.order((activities::queued_at.asc(), activities::id.asc()))
-    };
-    Ok(q.limit(limit + 1).load(conn)?)
-}
-
-/// How many items are queued: on SQLite the length the triggers keep (queue_state), on
-/// PostgreSQL a count over the partial queue index (queued items only).
-pub fn queue_length(conn: &mut DbConn) -> Result<i64> {
-    if conn.backend() == super::Backend::Sqlite {
-        return Ok(diesel::sql_query("SELECT length AS n FROM queue_state WHERE id = 1")
-            .get_result::<super::Count>(conn)?
-            .n);
-    }
-    Ok(activities::table
-        .filter(activities::queued_at.is_not_null())
-        .count()
-        .get_result(conn)?)
-}
-
-/// How many queued items are ahead of one queued at `at` with `id`.
-///
-/// On SQLite, the queue length is kept by triggers (queue_state), so the position is that
-/// length less the items from this one on, which are few for a fresh submission; they are
-/// counted only up to half the queue before counting the items ahead instead. PostgreSQL
-/// counts the items ahead in the partial queue index.
-pub fn queue_position(conn: &mut DbConn, at: NaiveDateTime, id: &str) -> Result<i64> {
-    if conn.backend() == super::Backend::Sqlite {
-        let length = diesel::sql_query("SELECT length AS n FROM queue_state WHERE id = 1")
-            .get_result::<super::Count>(conn)?
-            .n;
-        let half = length / 2 + 1;
-        let from_here = diesel::sql_query(
-            "SELECT count(*) AS n FROM (SELECT 1 FROM activities \
-             WHERE queued_at IS NOT NULL AND (queued_at, id) >= (?, ?) LIMIT ?)",
-        )
-        .bind::<diesel::sql_types::Timestamp, _>(at)
-        .bind::<diesel::sql_types::Text, _>(id)
-        .bind::<diesel::sql_types::BigInt, _>(half)
-        .get_result::<super::Count>(conn)?
-        .n;
-        if from_here < half {
-            return Ok((length - from_here).max(0));
-        }
-    }
-    Ok(activities::table
-        .filter(activities::queued_at.is_not_null())
-        .filter(super::keyset("activities.queued_at", "activities.id", "<", at, id))
-        .count()
-        .get_result(conn)?)
-}
-
-/// Queue length and the oldest entry time.
-pub fn queue_summary(conn: &mut DbConn) -> Result<(i64, Option<NaiveDateTime>)> {
-    let n = activities::table
-        .filter(activities::queued_at.is_not_null())
-        .count()
-        .get_result(conn)?;
-    let oldest = activities::table
-        .filter(activities::queued_at.is_not_null())
-        .select(diesel::dsl::min(activities::queued_at))
-        .first::<Option<NaiveDateTime>>(conn)?;
-    Ok((n, oldest))
-}
-
-/// Keeps the denormalised industry of an owner's activities in step with the profile.
-pub fn set_owner_industry(conn: &mut DbConn, account_id: &str, industry: Option<&str>) -> Result<()> {
-    diesel::update(activities::table.filter(activities::account_id.eq(account_id)))
-        .set(activities::owner_industry.eq(industry))
-        .execute(conn)?;
-    Ok(())
 }

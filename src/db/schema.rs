@@ -85,6 +85,16 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         session_count -> Integer,
+        title_key -> Nullable<Text>,
+        organizer_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    corporate_numbers (corporate_number, account_id) {
+        corporate_number -> Text,
+        account_id -> Text,
+        first_seen_at -> Timestamp,
     }
 }
 

@@ -188,6 +188,8 @@ codes!(
         Oldest = "oldest",
         /// The latest arrivals first.
         Newest = "newest",
+        /// By campaign slug (A to Z), the longest waiting first within each.
+        Campaign = "campaign",
     }
 );
 

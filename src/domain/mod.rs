@@ -7,6 +7,7 @@ pub mod actor;
 pub mod clock;
 pub mod codes;
 pub mod corporate_number;
+pub mod duplicate;
 pub mod event;
 pub mod page;
 pub mod reference;

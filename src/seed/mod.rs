@@ -335,6 +335,8 @@ struct ActivityValues<'a> {
     rejection_reason: Option<&'a str>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    title_key: Option<&'a str>,
+    organizer_key: Option<&'a str>,
 }
 
 impl<'a> From<&'a ActivityRow> for ActivityValues<'a> {
@@ -366,6 +368,8 @@ impl<'a> From<&'a ActivityRow> for ActivityValues<'a> {
             rejection_reason: r.rejection_reason.as_deref(),
             created_at: r.created_at,
             updated_at: r.updated_at,
+            title_key: r.title_key.as_deref(),
+            organizer_key: r.organizer_key.as_deref(),
         }
     }
 }

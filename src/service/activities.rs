@@ -4,7 +4,7 @@
 use crate::cache::MedianWait;
 use crate::db::activities::{self, ActivityRow, WithSlug};
 use crate::db::audit::{self, AuditEvent, AuditRow};
-use crate::db::{self, campaigns, now, Conn, DbConn};
+use crate::db::{self, campaigns, now, queue, Conn, DbConn};
 use crate::domain::activity::{self as rules, TextInput};
 use crate::domain::actor::Actor;
 use crate::domain::page::Cursor;
@@ -30,7 +30,7 @@ pub struct QueuePlace {
 fn owned(conn: &mut DbConn, median: &MedianWait, item: WithSlug) -> ApiResult<Owned> {
     let queue = match item.0.queued_at {
         Some(at) => Some(QueuePlace {
-            position: activities::queue_position(conn, at, &item.0.id)? + 1,
+            position: queue::queue_position(conn, at, &item.0.id)? + 1,
             median_wait_seconds: median.get(conn)?,
         }),
         None => None,

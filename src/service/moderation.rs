@@ -3,12 +3,14 @@
 
 use crate::cache::MedianWait;
 use crate::db::accounts::{self, AccountRow};
-use crate::db::activities::{self, QueueFilter, WithSlug};
+use crate::db::activities::{self, ActivityRow, WithSlug};
 use crate::db::audit::{AuditEvent, AuditRow};
 use crate::db::claims::{self as db_claims, Claim};
-use crate::db::{self, audit, campaigns, now, Conn, DbConn};
+use crate::db::queue::{self, QueueFilter};
+use crate::db::{self, audit, campaigns, duplicates, now, Conn, DbConn};
 use crate::domain::actor::Actor;
 use crate::domain::codes::{AuditAction, ClaimedFilter, Kind, QueueSort};
+use crate::domain::duplicate::DuplicateReason;
 use crate::domain::page::{self, Cursor, Page};
 use crate::error::{ApiError, ApiResult};
 use crate::mail::Mailer;
@@ -35,6 +37,8 @@ pub struct Queued {
     pub changes: Vec<(String, Value, Value)>,
     /// The live claim on it, if any.
     pub claim: Option<Claim>,
+    /// Other activities that may be the same registration.
+    pub duplicates: Vec<(String, DuplicateReason)>,
 }
 
 /// The queue's filters as the client named them.
@@ -48,6 +52,8 @@ pub struct QueueQuery {
     pub prefecture: Option<String>,
     pub has_revision: Option<bool>,
     pub sort: QueueSort,
+    /// Only items with a possible duplicate.
+    pub duplicates: bool,
 }
 
 /// One page of the queue, oldest or newest first (400 `unknown_campaign` for a campaign
@@ -70,9 +76,25 @@ pub fn queue(conn: &mut Conn, q: QueueQuery, cursor: Option<&Cursor>, limit: i64
         claimed: q.claimed.map(|c| (c, q.moderator_id.clone(), now())),
         prefecture: q.prefecture.clone(),
         has_revision: q.has_revision,
-        newest_first: q.sort == QueueSort::Newest,
+        sort: q.sort,
+        cursor_slug: match (q.sort, cursor) {
+            // The campaign of the cursor's item is the third part of its position.
+            (QueueSort::Campaign, Some(c)) => Some(match activities::find(conn, &c.id) {
+                Ok((_, slug)) => slug,
+                Err(db::Error::NotFound) => {
+                    return Err(ApiError::field(
+                        "cursor",
+                        "invalid_cursor",
+                        "is not a cursor this API gave out",
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            }),
+            _ => None,
+        },
+        duplicates: q.duplicates,
     };
-    let rows = activities::queue(conn, &filter, cursor, limit)?
+    let rows = queue::queue(conn, &filter, cursor, limit)?
         .into_iter()
         .map(|item| match item.0.queued_at {
             Some(at) => Ok((item, at)),
@@ -99,6 +121,7 @@ pub fn queue(conn: &mut Conn, q: QueueQuery, cursor: Option<&Cursor>, limit: i64
         .into_iter()
         .map(|c| (c.activity_id.clone(), c))
         .collect();
+    let mut duplicates = look_alikes(conn, page.items.iter().map(|((a, _), _)| a))?;
     let mut items = Vec::with_capacity(page.items.len());
     for (item, queued_at) in page.items {
         let changes = item
@@ -112,6 +135,7 @@ pub fn queue(conn: &mut Conn, q: QueueQuery, cursor: Option<&Cursor>, limit: i64
         };
         items.push(Queued {
             claim: live.remove(&item.0.id),
+            duplicates: duplicates.remove(&item.0.id).unwrap_or_default(),
             revision: item.0.pending_revision.is_some(),
             queued_at,
             waiting_seconds: (at - queued_at).num_seconds().max(0),
@@ -134,6 +158,31 @@ fn with_owner(conn: &mut DbConn, item: WithSlug) -> ApiResult<Moderated> {
 pub fn get(conn: &mut Conn, id: &str) -> ApiResult<Moderated> {
     let item = activities::find(conn, id)?;
     with_owner(conn, item)
+}
+
+/// Any activity, with its owner and the other activities that may be the same registration.
+pub fn view(conn: &mut Conn, id: &str) -> ApiResult<(Moderated, Vec<(String, DuplicateReason)>)> {
+    let item = get(conn, id)?;
+    let found = look_alikes(conn, [&item.item.0])?.remove(id).unwrap_or_default();
+    Ok((item, found))
+}
+
+/// The possible duplicates of each activity, by id.
+fn look_alikes<'a>(conn: &mut DbConn, rows: impl IntoIterator<Item = &'a ActivityRow>) -> ApiResult<duplicates::Found> {
+    let probes: Vec<duplicates::Probe> = rows
+        .into_iter()
+        .map(|a| duplicates::Probe {
+            id: &a.id,
+            account_id: &a.account_id,
+            campaign_id: &a.campaign_id,
+            title_key: a.title_key.as_deref(),
+            organizer_key: a.organizer_key.as_deref(),
+        })
+        .collect();
+    if probes.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(duplicates::of(conn, &probes)?)
 }
 
 /// A moderator's decision (approve, reject, unpublish) on an activity.
@@ -166,7 +215,7 @@ pub struct Stats {
 /// The queue's length and age, the median wait, and the decisions of the last 30 days.
 pub fn stats(conn: &mut Conn, median: &MedianWait) -> ApiResult<Stats> {
     let at = now();
-    let (queue_length, oldest) = activities::queue_summary(conn)?;
+    let (queue_length, oldest) = queue::queue_summary(conn)?;
     let decisions = audit::decisions_since(conn, at - chrono::Duration::days(30))?;
     let mut days: BTreeMap<NaiveDate, BTreeMap<&'static str, i64>> = BTreeMap::new();
     for (action, t, _) in decisions {
@@ -183,7 +232,7 @@ pub fn stats(conn: &mut Conn, median: &MedianWait) -> ApiResult<Stats> {
 
 /// How many items wait (cheap: no scan of the queue).
 pub fn queue_count(conn: &mut Conn) -> ApiResult<i64> {
-    Ok(activities::queue_length(conn)?)
+    Ok(queue::queue_length(conn)?)
 }
 
 /// A moderator's note on an activity: staff only, in the staff history.

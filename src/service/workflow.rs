@@ -4,7 +4,7 @@
 
 use crate::db::activities::{self, ActivityRow, WithSlug};
 use crate::db::audit::AuditEvent;
-use crate::db::{self, campaigns, claims, generation, now, Conn};
+use crate::db::{self, campaigns, claims, duplicates, generation, now, Conn};
 use crate::domain::activity::{self as text_rules, TextInput};
 use crate::domain::actor::Actor;
 use crate::domain::codes::{AuditAction, ReasonCode};
@@ -171,6 +171,10 @@ pub fn perform(
     let slug = current.1.clone();
     let queued_at = row.queued_at;
     let remove = t.text == TextEffect::Remove;
+    let text_changed = matches!(
+        t.text,
+        TextEffect::EditText | TextEffect::ApplyRevision | TextEffect::MergeRevision
+    );
     let (tx_id, actor, version, mailer) = (id.clone(), actor.clone(), step.version, mailer.clone());
     let tx_slug = slug.clone();
     let written = db::transaction(conn, move |conn| {
@@ -181,6 +185,10 @@ pub fn perform(
         };
         if !applied {
             return Err(StepError::Lost);
+        }
+        // The duplicate flags' keys follow the row's own text (not a pending revision).
+        if text_changed {
+            duplicates::set_keys(conn, &tx_id, next.title_key.as_deref(), next.organizer_key.as_deref())?;
         }
         let mut event = AuditEvent::transition(&tx_id, &actor, &t);
         if let Some((code, text)) = &step.reason {

@@ -8,6 +8,7 @@ mod claims;
 mod cli;
 mod client_addr;
 mod common;
+mod duplicates;
 mod event_util;
 mod events;
 mod events_load;

@@ -81,9 +81,21 @@ pub(crate) fn sql_of(recorded: &str) -> &str {
 /// with, so that EXPLAIN shows the plan the server gets for them.
 pub(crate) fn with_literals(recorded: &str) -> String {
     let (sql, binds) = recorded.split_once(" -- binds: ").unwrap_or((recorded, "[]"));
-    let inner = binds.trim().trim_start_matches('[').trim_end_matches(']');
-    // (text, was quoted) for each bind, from its Debug form.
-    let mut values: Vec<(String, bool)> = Vec::new();
+    let binds = binds.trim();
+    let inner = binds
+        .strip_prefix('[')
+        .and_then(|b| b.strip_suffix(']'))
+        .unwrap_or(binds);
+    // Each bind as SQL, from its Debug form; a list (`= ANY($n)`) becomes an array literal.
+    let literal = |v: &str, quoted: bool| {
+        if !quoted && v.parse::<i64>().is_ok() {
+            v.to_owned()
+        } else {
+            format!("'{}'", v.replace('\'', "''"))
+        }
+    };
+    let mut values: Vec<String> = Vec::new();
+    let mut array: Option<Vec<String>> = None;
     let mut cur = String::new();
     let mut quoted = false;
     let mut in_str = false;
@@ -99,21 +111,34 @@ pub(crate) fn with_literals(recorded: &str) -> String {
                 in_str = !in_str;
                 quoted = true;
             }
-            ',' if !in_str => values.push((std::mem::take(&mut cur).trim().to_owned(), std::mem::take(&mut quoted))),
+            '[' if !in_str => array = Some(Vec::new()),
+            ']' if !in_str => {
+                let mut items = array.take().unwrap_or_default();
+                if !cur.trim().is_empty() || quoted {
+                    items.push(literal(cur.trim(), std::mem::take(&mut quoted)));
+                }
+                cur.clear();
+                values.push(format!("ARRAY[{}]", items.join(", ")));
+            }
+            ',' if !in_str => {
+                let v = std::mem::take(&mut cur);
+                let q = std::mem::take(&mut quoted);
+                match &mut array {
+                    Some(items) => items.push(literal(v.trim(), q)),
+                    // The comma after a list closes nothing new.
+                    None if v.trim().is_empty() && !q => {}
+                    None => values.push(literal(v.trim(), q)),
+                }
+            }
             _ => cur.push(ch),
         }
     }
     if !cur.trim().is_empty() || quoted {
-        values.push((cur.trim().to_owned(), quoted));
+        values.push(literal(cur.trim(), quoted));
     }
     let mut out = sql.to_owned();
-    for (i, (v, quoted)) in values.iter().enumerate().rev() {
-        let literal = if !quoted && v.parse::<i64>().is_ok() {
-            v.clone()
-        } else {
-            format!("'{}'", v.replace('\'', "''"))
-        };
-        out = out.replace(&format!("${}", i + 1), &literal);
+    for (i, v) in values.iter().enumerate().rev() {
+        out = out.replace(&format!("${}", i + 1), v);
     }
     out
 }
@@ -246,7 +271,8 @@ pub(crate) fn load(conn: &mut DbConn, n: usize) {
                 category_mask: (i % 7) as i32 + 1,
                 title: text.clone(),
                 description: text,
-                organizer_name: "o".into(),
+                // As in a real campaign: many organizers, a few activities each.
+                organizer_name: format!("団体{}", i % 500),
                 starts_on: None,
                 ends_on: None,
                 format: None,

@@ -5,8 +5,10 @@
 use crate::common::TestDb;
 use crate::plan_util::*;
 use telework_registry::api::page::Cursor;
-use telework_registry::db::activities::{self, QueueFilter};
+use telework_registry::db::activities;
+use telework_registry::db::duplicates::{self, Probe};
 use telework_registry::db::public::{self, PublicFilter};
+use telework_registry::db::queue::{self, QueueFilter};
 use telework_registry::db::{self, DbConn, DbTarget, PoolOptions};
 
 #[test]
@@ -49,7 +51,7 @@ fn hot_queries_use_their_indexes() {
     });
     assert!(next_page.contains(seek), "public next page does not seek:\n{next_page}");
     let position = plans_of(conn, |c| {
-        activities::queue_position(c, db::now(), "0192f1a0-0000-7000-8000-000000000000").unwrap();
+        queue::queue_position(c, db::now(), "0192f1a0-0000-7000-8000-000000000000").unwrap();
     });
     // SQLite subtracts the items from this one on from the kept queue length.
     let seek = if sqlite {
@@ -205,7 +207,34 @@ fn hot_queries_use_their_indexes() {
         },
     );
     assert_indexed(conn, "moderation queue", "activities_queue_idx", true, |c| {
-        activities::queue(c, &QueueFilter::default(), None, 20).unwrap();
+        queue::queue(c, &QueueFilter::default(), None, 20).unwrap();
+    });
+    // The duplicate flags of a queue page: one lookup per rule, each on its index.
+    let probe = |title: Option<&'static str>, organizer: Option<&'static str>| Probe {
+        id: "0192f1a0-0000-7000-8000-000000000000",
+        account_id: "0192f1a0-0000-7000-8000-000000000001",
+        campaign_id: "0192f1a0-0000-7000-8000-000000000002",
+        title_key: title,
+        organizer_key: organizer,
+    };
+    assert_indexed(conn, "duplicates by title", "activities_title_key_idx", false, |c| {
+        duplicates::of(c, &[probe(Some("テレワーク"), None)]).unwrap();
+    });
+    assert_indexed(
+        conn,
+        "duplicates by organizer",
+        "activities_organizer_key_idx",
+        false,
+        |c| {
+            duplicates::of(c, &[probe(None, Some("テレワーク"))]).unwrap();
+        },
+    );
+    assert_indexed(conn, "queue of duplicates", "activities_queue_idx", true, |c| {
+        let f = QueueFilter {
+            duplicates: true,
+            ..Default::default()
+        };
+        queue::queue(c, &f, None, 20).unwrap();
     });
     assert_indexed(conn, "own activities", "activities_owner_idx", true, |c| {
         activities::list_own(c, "0192f1a0-0000-7000-8000-000000000000", None, None, 20).unwrap();
