@@ -198,7 +198,10 @@ run_wrk() {
     # BENCH_PROFILE=approve,create_submit records the server with perf during those
     # scenarios (call graphs, to bench/out/perf-NAME.data; read with `perf report -i`).
     if [[ ,${BENCH_PROFILE:-}, == *,"$name",* ]]; then
-        perf record -q ${BENCH_PERF_OPTS:--g} -p "$SERVER_PID" -o "$ROOT/bench/out/perf-$name.data" >/dev/null 2>&1 &
+        # BENCH_PERF_OPTS="-a …" records every process (threads the server starts later too).
+        local target=(-p "$SERVER_PID")
+        [[ " ${BENCH_PERF_OPTS:-} " == *" -a "* ]] && target=()
+        perf record -q ${BENCH_PERF_OPTS:--g} "${target[@]}" -o "$ROOT/bench/out/perf-$name.data" >/dev/null 2>&1 &
         perf_pid=$!
     fi
     BENCH_LUA_DIR="$LUA_DIR" BENCH_THREADS=$THREADS \

@@ -143,6 +143,12 @@ pub struct Pool {
 }
 
 impl Pool {
+    /// Whether this pool's transactions run on one write thread (SQLite), so that a
+    /// transaction waiting for its turn holds no connection.
+    pub fn writes_on_one_thread(&self) -> bool {
+        self.writer.is_some()
+    }
+
     /// Checks a connection out (blocking; call it off the async workers).
     pub fn get(&self) -> std::result::Result<Conn, r2d2::Error> {
         Ok(Conn {
@@ -181,7 +187,8 @@ impl Pool {
     /// so a pool that has no connection to give within its timeout does not fail the unit:
     /// it gets a connection of its own (a SQLite file, opened in well under a millisecond).
     fn take_again(&self) -> Held {
-        match self.pool.get() {
+        // The wait for a connection is the pool's, not the unit of work's time budget.
+        match budget::paused(|| self.pool.get()) {
             Ok(c) => Held::Pooled(c),
             Err(e) => match self.writer.as_deref().map(|w| open(w.target())) {
                 Some(Ok(c)) => Held::Own(c),

@@ -4,8 +4,10 @@
 -- theirs at the next start, db::duplicates::backfill); '': nothing to match on.
 ALTER TABLE activities ADD COLUMN title_key TEXT;
 ALTER TABLE activities ADD COLUMN organizer_key TEXT;
-CREATE INDEX activities_title_key_idx ON activities (account_id, title_key);
-CREATE INDEX activities_organizer_key_idx ON activities (organizer_key, campaign_id);
+-- Covering: a page's look-alikes may be thousands of rows (a common organizer name), read
+-- from the index alone rather than one table page each (12 ms a queue page at 100k rows).
+CREATE INDEX activities_title_key_idx ON activities (account_id, title_key, campaign_id, status, id);
+CREATE INDEX activities_organizer_key_idx ON activities (organizer_key, campaign_id, account_id, status, id);
 -- The rows still without keys, so the start-up backfill finds them without a scan.
 CREATE INDEX activities_keys_missing_idx ON activities (id) WHERE title_key IS NULL OR organizer_key IS NULL;
 
