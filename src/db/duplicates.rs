@@ -44,6 +44,8 @@ pub fn of(conn: &mut DbConn, items: &[Probe]) -> Result<Found> {
     let campaigns: BTreeSet<&str> = items.iter().map(|i| i.campaign_id).collect();
     let accounts: BTreeSet<&str> = items.iter().map(|i| i.account_id).collect();
     let limit = MAX_PER_ITEM as i64 + 1;
+    // Two unboxed queries rather than one boxed helper: diesel keeps these prepared, and a
+    // queue page runs them for every item.
     for item in items {
         // The same account, a near-identical title, the same campaign.
         if let Some(key) = item.title_key.filter(|k| !k.is_empty()) {

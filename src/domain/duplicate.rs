@@ -19,16 +19,6 @@ pub enum DuplicateReason {
     SameOrganizerName,
 }
 
-impl DuplicateReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SameAccountTitle => "same_account_title",
-            Self::SameCorporateNumber => "same_corporate_number",
-            Self::SameOrganizerName => "same_organizer_name",
-        }
-    }
-}
-
 /// The letters and digits of `s` in search form (NFKC, lower case): spaces, punctuation and
 /// symbols do not tell two titles apart. `None` when nothing is left.
 fn letters(s: &str) -> Option<String> {
