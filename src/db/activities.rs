@@ -160,6 +160,18 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<WithSlug> {
         .ok_or(Error::NotFound)
 }
 
+/// Several activities by id, in one query.
+pub fn find_many(conn: &mut DbConn, ids: &[&str]) -> Result<std::collections::HashMap<String, WithSlug>> {
+    Ok(activities::table
+        .inner_join(campaigns::table)
+        .filter(activities::id.eq_any(ids))
+        .select((ActivityRow::as_select(), campaigns::slug))
+        .load::<WithSlug>(conn)?
+        .into_iter()
+        .map(|w| (w.0.id.clone(), w))
+        .collect())
+}
+
 /// Writes `next` over the stored row, only if that is still at `version` and `status`;
 /// true if it was. One statement, so of many concurrent writers of one version exactly one
 /// wins.

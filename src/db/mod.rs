@@ -8,6 +8,7 @@ pub mod applications;
 pub mod audit;
 mod budget;
 pub mod campaigns;
+mod checkpoint;
 pub mod claims;
 pub mod digest;
 pub mod duplicates;

@@ -2,6 +2,9 @@
 //! conditional update, audit event, outbox rows and public generation bump), under an
 //! idempotency key that makes a retry return the first answer instead of deciding again.
 
+use crate::db::accounts::{self, AccountRow};
+use crate::db::activities::{self, WithSlug};
+use crate::db::claims::{self as db_claims, Claim};
 use crate::db::idempotency::{self, Begun};
 use crate::db::{self, now, Conn, Pool};
 use crate::domain::actor::Actor;
@@ -9,9 +12,11 @@ use crate::domain::codes::ReasonCode;
 use crate::domain::workflow::Action;
 use crate::error::{ApiError, ApiResult};
 use crate::mail::Mailer;
-use crate::service::moderation::{self, Moderated};
-use crate::service::workflow::{Step, StepError};
+use crate::service::claims::claimed_by_other;
+use crate::service::moderation::Moderated;
+use crate::service::workflow::{self, Planned, Step, StepError};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// The most items one request decides.
 pub const MAX_ITEMS: usize = 500;
@@ -93,17 +98,21 @@ pub struct Item {
 /// How one item went (an id that is not a UUID is a 404 like an unknown one).
 pub type Decided = Result<Moderated, StepError>;
 
-/// Items decided at once: each lane is a thread, so the lanes' writes share the SQLite
-/// write thread's group commits (and PostgreSQL's cores). On SQLite a lane holds a pooled
-/// connection only for its reads, not while its write waits for the write thread, so more
-/// lanes fill the groups (measured at 100k rows: 4 lanes 2,367 items/s, 16 lanes 2,761); on
-/// PostgreSQL each lane holds a connection for its whole transaction, so few do.
+/// Items per write: on SQLite one thread runs every write transaction (see
+/// `db::writer`), so a transaction of many items costs that
+/// thread one hand-over and a share of one commit instead of one each; their reads are made
+/// beforehand, off that thread, in one query per table. On PostgreSQL a transaction of one
+/// item: one that held several items' rows and the public generation's row at once could
+/// deadlock with another bulk request's or a single decision's.
+pub const CHUNK_ONE_WRITER: usize = 50;
+/// Chunks decided at once, each by a thread of its own (on PostgreSQL each holds a
+/// connection for its whole transaction, so few do).
 pub const LANES: usize = 4;
-pub const LANES_ONE_WRITER: usize = 16;
+pub const LANES_ONE_WRITER: usize = 20;
 
-/// Decides every item, each in its own transaction, [`LANES`] at a time; an item's failure
-/// does not stop the others. A failure of the database itself stops the request. The
-/// results are in the order of `items`.
+/// Decides every item, each with its own conditional update, [`LANES`] chunks at a
+/// time; an item's failure does not stop the others. A failure of the database itself stops
+/// the request. The results are in the order of `items`.
 pub fn decide_all(
     pool: &Pool,
     mailer: &Mailer,
@@ -113,34 +122,39 @@ pub fn decide_all(
     items: Vec<Item>,
 ) -> ApiResult<Vec<Decided>> {
     let n = items.len();
-    let lanes = if pool.writes_on_one_thread() {
-        LANES_ONE_WRITER
+    let (size, lanes) = if pool.writes_on_one_thread() {
+        (CHUNK_ONE_WRITER, LANES_ONE_WRITER)
     } else {
-        LANES
+        (1, LANES)
     };
-    let lanes = lanes.min(n).max(1);
-    let mut shares: Vec<Vec<(usize, Item)>> = (0..lanes).map(|_| Vec::new()).collect();
+    let mut chunks: Vec<Vec<(usize, Item)>> = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        shares[i % lanes].push((i, item));
+        match chunks.last_mut() {
+            Some(c) if c.len() < size => c.push((i, item)),
+            _ => chunks.push(vec![(i, item)]),
+        }
     }
-    let reason = &reason;
-    // A connection (and a time budget) per item, so that a lane never keeps one from the
-    // other requests for long.
-    let lane = |share: Vec<(usize, Item)>| -> ApiResult<Vec<(usize, Decided)>> {
-        let mut out = Vec::with_capacity(share.len());
-        for (i, item) in share {
-            let decided = db::with_conn(pool, |conn| {
-                Ok::<_, ApiError>(decide_one(conn, mailer, moderator, action, reason.clone(), item))
-            })?;
-            match decided {
-                Err(StepError::Failed(e)) if e.is_server_error() => return Err(e),
-                decided => out.push((i, decided)),
-            }
+    let lanes = lanes.min(chunks.len()).max(1);
+    let mut shares: Vec<Vec<Vec<(usize, Item)>>> = (0..lanes).map(|_| Vec::new()).collect();
+    for (k, chunk) in chunks.into_iter().enumerate() {
+        shares[k % lanes].push(chunk);
+    }
+    let how = How {
+        pool,
+        mailer,
+        moderator,
+        action,
+        reason: &reason,
+    };
+    let lane = |share: Vec<Vec<(usize, Item)>>| -> ApiResult<Vec<(usize, Decided)>> {
+        let mut out = Vec::new();
+        for chunk in share {
+            out.extend(decide_chunk(&how, chunk)?);
         }
         Ok(out)
     };
     let done: Vec<ApiResult<Vec<(usize, Decided)>>> = std::thread::scope(|s| {
-        let running: Vec<_> = shares.into_iter().map(|share| s.spawn(move || lane(share))).collect();
+        let running: Vec<_> = shares.into_iter().map(|share| s.spawn(|| lane(share))).collect();
         running
             .into_iter()
             .map(|h| {
@@ -161,22 +175,124 @@ pub fn decide_all(
         .collect()
 }
 
-fn decide_one(
-    conn: &mut Conn,
-    mailer: &Mailer,
-    moderator: &Actor,
+/// What every item of a request is decided with.
+struct How<'a> {
+    pool: &'a Pool,
+    mailer: &'a Mailer,
+    moderator: &'a Actor,
     action: Action,
-    reason: Option<(ReasonCode, String)>,
-    item: Item,
-) -> Decided {
-    let step = Step {
-        action,
-        version: item.version,
-        reason,
-        edit: None,
-    };
-    match uuid::Uuid::parse_str(&item.id) {
-        Err(_) => Err(StepError::Failed(ApiError::not_found("No such activity."))),
-        Ok(u) => moderation::decide(conn, mailer, moderator, &u.hyphenated().to_string(), step, false),
+    reason: &'a Option<(ReasonCode, String)>,
+}
+
+/// A server error stops the request; any other is the item's result.
+fn item_error(e: StepError) -> ApiResult<StepError> {
+    match e {
+        StepError::Failed(e) if e.is_server_error() => Err(e),
+        e => Ok(e),
     }
+}
+
+/// Decides the items of one chunk: reads them (one query for the rows, one for the claims,
+/// one for the owners), works out each step, and writes every step that can be made in one
+/// transaction (an item that is not decided leaves the others alone).
+fn decide_chunk(how: &How, chunk: Vec<(usize, Item)>) -> ApiResult<Vec<(usize, Decided)>> {
+    let mut out: Vec<(usize, Decided)> = Vec::with_capacity(chunk.len());
+    let (planned, owners) = db::with_conn(how.pool, |conn| plan_chunk(conn, how, chunk, &mut out))?;
+    if planned.is_empty() {
+        return Ok(out);
+    }
+    let mailer = how.mailer.clone();
+    let written = db::with_conn(how.pool, move |conn| {
+        db::transaction(conn, move |conn| -> ApiResult<Vec<(usize, Written)>> {
+            let mut done = Vec::with_capacity(planned.len());
+            for (i, p) in planned {
+                let (id, slug) = (p.id().to_owned(), p.slug().to_owned());
+                // No savepoint of its own: a step that lost its race wrote nothing (its
+                // conditional update is its first write), and any other failure of a write
+                // stops the request.
+                match workflow::apply(conn, p, &mailer) {
+                    Ok(Some(row)) => done.push((i, Ok((row, slug)))),
+                    Ok(None) => return Err(ApiError::internal("a moderation step deleted an activity")),
+                    // The item's answer is the state that won.
+                    Err(StepError::Lost) => done.push((i, Err(item_error(workflow::lost(conn, &id))?))),
+                    Err(StepError::Failed(e)) => return Err(e),
+                    Err(e) => return Err(ApiError::internal(format!("a bulk step failed: {e:?}"))),
+                }
+            }
+            Ok(done)
+        })
+    })?;
+    for (i, w) in written {
+        out.push((
+            i,
+            w.and_then(|item| match owners.get(&item.0.account_id) {
+                Some(owner) => Ok(Moderated {
+                    owner: owner.clone(),
+                    item,
+                }),
+                None => Err(StepError::Failed(ApiError::internal("a decided activity has no owner"))),
+            }),
+        ));
+    }
+    Ok(out)
+}
+
+/// An item as written, before its owner is attached.
+type Written = Result<WithSlug, StepError>;
+
+/// A chunk's steps to write, by position in the request, and the owners of its items.
+type Plans = (Vec<(usize, Planned)>, HashMap<String, AccountRow>);
+
+/// Reads a chunk's items and works out their steps; the items that cannot be decided get
+/// their result in `out`. Returns the planned steps and the owners of the chunk's items.
+fn plan_chunk(
+    conn: &mut Conn,
+    how: &How,
+    chunk: Vec<(usize, Item)>,
+    out: &mut Vec<(usize, Decided)>,
+) -> ApiResult<Plans> {
+    // An id that is not a UUID is a 404 like an unknown one.
+    let ids: Vec<Option<String>> = chunk
+        .iter()
+        .map(|(_, it)| uuid::Uuid::parse_str(&it.id).ok().map(|u| u.hyphenated().to_string()))
+        .collect();
+    let known: Vec<&str> = ids.iter().flatten().map(String::as_str).collect();
+    let rows = activities::find_many(conn, &known)?;
+    let claims: HashMap<String, Claim> = db_claims::live(conn, &known, now())?
+        .into_iter()
+        .map(|c| (c.activity_id.clone(), c))
+        .collect();
+    let owner_ids: Vec<&str> = rows.values().map(|(a, _)| a.account_id.as_str()).collect();
+    let owners = accounts::find_many(conn, &owner_ids)?;
+    let mut planned = Vec::with_capacity(chunk.len());
+    for ((i, item), id) in chunk.into_iter().zip(ids) {
+        // The same id twice in one request: the second finds the first's version stale.
+        let Some(current) = id.as_ref().and_then(|id| rows.get(id)).cloned() else {
+            out.push((i, Err(StepError::Failed(ApiError::not_found("No such activity.")))));
+            continue;
+        };
+        if let Some(c) = claims.get(&current.0.id).filter(|c| c.moderator_id != how.moderator.id) {
+            out.push((i, Err(StepError::Failed(claimed_by_other(c)))));
+            continue;
+        }
+        let step = Step {
+            action: how.action,
+            version: item.version,
+            reason: how.reason.clone(),
+            edit: None,
+        };
+        match workflow::plan(conn, current, how.moderator, step) {
+            Ok(mut p) => {
+                if p.notice_kind().is_some() {
+                    let Some(owner) = owners.get(p.account_id()) else {
+                        return Err(ApiError::internal("an activity has no owner"));
+                    };
+                    p.compose_notice(how.mailer, owner);
+                }
+                planned.push((i, p));
+            }
+            Err(e) => out.push((i, Err(item_error(e)?))),
+        }
+    }
+    Ok((planned, owners))
 }

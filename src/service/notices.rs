@@ -1,8 +1,9 @@
 //! Decision notices: what a moderator's decision tells the activity's owner by mail. The
 //! mail names the activity, the outcome and, for a refusal, the reason; never the moderator.
 
+use crate::db::accounts::AccountRow;
 use crate::db::activities::ActivityRow;
-use crate::db::{self, accounts, DbConn};
+use crate::db::outbox::Mail;
 use crate::domain::codes::{MailKind, ReasonCode};
 use crate::domain::workflow::{Action, Status};
 use crate::mail::compose::{self, Decision};
@@ -20,25 +21,22 @@ pub fn decision_kind(action: Action, from: Status) -> Option<MailKind> {
     }
 }
 
-/// Writes the notice of `kind` about `row` (as the decision left it) to its owner.
-pub fn decision(
-    conn: &mut DbConn,
+/// The notice of `kind` about `row` (as the decision left it) to `owner`, its owner.
+pub fn compose(
     mailer: &Mailer,
     kind: MailKind,
+    owner: &AccountRow,
     row: &ActivityRow,
     reason: Option<&(ReasonCode, String)>,
-) -> db::Result<()> {
-    let owner = accounts::find(conn, &row.account_id)?;
+) -> Result<Mail, String> {
     let url = matches!(kind, MailKind::ActivityApproved | MailKind::RevisionApproved)
         .then(|| mailer.public_activity_url(&row.id));
-    let notice = Decision {
+    compose::decision(&Decision {
         kind,
         to: &owner.email,
         name: &owner.display_name,
         title: &row.title,
         url: url.as_deref(),
         reason: reason.map(|(code, text)| (*code, text.as_str())),
-    };
-    mailer.enqueue(conn, compose::decision(&notice))?;
-    Ok(())
+    })
 }

@@ -2,14 +2,16 @@
 //! applies it, and the audit event (and the public generation, when public data changes)
 //! commit in the same transaction.
 
+use crate::db::accounts::{self, AccountRow};
 use crate::db::activities::{self, ActivityRow, WithSlug};
 use crate::db::audit::AuditEvent;
-use crate::db::{self, campaigns, claims, duplicates, generation, now, Conn};
+use crate::db::outbox::Mail;
+use crate::db::{self, campaigns, claims, duplicates, generation, now, Conn, DbConn};
 use crate::domain::activity::{self as text_rules, TextInput};
 use crate::domain::actor::Actor;
-use crate::domain::codes::{AuditAction, ReasonCode};
+use crate::domain::codes::{AuditAction, MailKind, ReasonCode};
 use crate::domain::webhook::event_for;
-use crate::domain::workflow::{decide, Action, Status, TextEffect};
+use crate::domain::workflow::{decide, Action, Status, TextEffect, Transition};
 use crate::error::ApiError;
 use crate::mail::Mailer;
 use crate::service::{notices, webhooks};
@@ -66,16 +68,54 @@ fn conflict(code: &'static str, detail: String, current: WithSlug) -> StepError 
     }
 }
 
-/// Performs `step` on the activity `current` (as read just before). Returns a 409
-/// `version_conflict` when the client's version is stale or another writer got there first,
-/// and `invalid_transition` when the diagram does not allow the step.
-pub fn perform(
-    conn: &mut Conn,
+/// A step the diagram allows, worked out against the row as read: what to write, and what
+/// to tell. [`apply`] writes it, if the row has not moved on meanwhile.
+pub struct Planned {
+    /// The row as read, with its campaign's slug.
     current: WithSlug,
-    actor: &Actor,
+    /// The row as the step leaves it.
+    next: ActivityRow,
+    t: Transition,
     step: Step,
-    mailer: &Mailer,
-) -> Result<Outcome, StepError> {
+    actor: Actor,
+    touches_public: bool,
+    /// The owner's notice of a moderator's decision, composed before the write.
+    notice: Option<Result<Mail, String>>,
+}
+
+impl Planned {
+    /// The activity's id.
+    pub fn id(&self) -> &str {
+        &self.current.0.id
+    }
+
+    /// Its campaign's slug.
+    pub fn slug(&self) -> &str {
+        &self.current.1
+    }
+
+    /// Its owner's account.
+    pub fn account_id(&self) -> &str {
+        &self.next.account_id
+    }
+
+    /// The notice of a decision, if the step sends one (of this kind).
+    pub fn notice_kind(&self) -> Option<MailKind> {
+        notices::decision_kind(self.step.action, self.t.from)
+    }
+
+    /// Composes the owner's notice (`owner` is the activity's owner, as read).
+    pub fn compose_notice(&mut self, mailer: &Mailer, owner: &AccountRow) {
+        self.notice = self
+            .notice_kind()
+            .map(|kind| notices::compose(mailer, kind, owner, &self.next, self.step.reason.as_ref()));
+    }
+}
+
+/// Works out `step` on the activity `current` (as read just before). A 409
+/// `version_conflict` when the client's version is stale, `invalid_transition` when the
+/// diagram does not allow the step.
+pub fn plan(conn: &mut Conn, current: WithSlug, actor: &Actor, mut step: Step) -> Result<Planned, StepError> {
     let row = &current.0;
     if row.version != step.version {
         let detail = format!(
@@ -117,14 +157,14 @@ pub fn perform(
     }
     match t.text {
         TextEffect::EditText => {
-            let input = step.edit.unwrap_or_default();
+            let input = step.edit.take().unwrap_or_default();
             let text =
                 text_rules::build(Some(&row.text()), input, &actor.display_name).map_err(ApiError::validation)?;
             next.set_text(text);
         }
         TextEffect::EditRevision => {
             let base = revision.clone().unwrap_or_else(|| row.text());
-            let input = step.edit.unwrap_or_default();
+            let input = step.edit.take().unwrap_or_default();
             let text = text_rules::build(Some(&base), input, &actor.display_name).map_err(ApiError::validation)?;
             next.pending_revision = Some(serde_json::to_string(&text).map_err(|e| ApiError::internal(e.to_string()))?);
             next.rejection_reason = None;
@@ -166,65 +206,104 @@ pub fn perform(
     let touches_public =
         t.from == Status::Approved && t.text != TextEffect::EditRevision && t.text != TextEffect::DropRevision
             || t.to == Status::Approved && t.from != Status::Approved;
+    Ok(Planned {
+        current,
+        next,
+        t,
+        step,
+        actor: actor.clone(),
+        touches_public,
+        notice: None,
+    })
+}
 
-    let id = row.id.clone();
-    let slug = current.1.clone();
-    let queued_at = row.queued_at;
+/// Writes a planned step in the caller's transaction: the conditional update, the audit
+/// event, the public generation, the outbox rows. `StepError::Lost` when another writer
+/// changed the row first, before anything is written (the conditional update is the first
+/// write); the row as written, or `None` for a removed draft.
+pub fn apply(conn: &mut DbConn, p: Planned, mailer: &Mailer) -> Result<Option<ActivityRow>, StepError> {
+    let Planned {
+        current: (row, slug),
+        next,
+        t,
+        step,
+        actor,
+        touches_public,
+        notice,
+    } = p;
     let remove = t.text == TextEffect::Remove;
-    let text_changed = matches!(
+    let applied = if remove {
+        activities::delete_if_current(conn, &row.id, step.version)?
+    } else {
+        activities::replace_if_current(conn, &next, step.version, row.status)?
+    };
+    if !applied {
+        return Err(StepError::Lost);
+    }
+    // The duplicate flags' keys follow the row's own text (not a pending revision).
+    if matches!(
         t.text,
         TextEffect::EditText | TextEffect::ApplyRevision | TextEffect::MergeRevision
-    );
-    let (tx_id, actor, version, mailer) = (id.clone(), actor.clone(), step.version, mailer.clone());
-    let tx_slug = slug.clone();
-    let written = db::transaction(conn, move |conn| {
-        let applied = if remove {
-            activities::delete_if_current(conn, &tx_id, version)?
-        } else {
-            activities::replace_if_current(conn, &next, version, status)?
-        };
-        if !applied {
-            return Err(StepError::Lost);
-        }
-        // The duplicate flags' keys follow the row's own text (not a pending revision).
-        if text_changed {
-            duplicates::set_keys(conn, &tx_id, next.title_key.as_deref(), next.organizer_key.as_deref())?;
-        }
-        let mut event = AuditEvent::transition(&tx_id, &actor, &t);
-        if let Some((code, text)) = &step.reason {
-            event = event.with_reason(*code, text);
-        }
-        if matches!(step.action, Action::Approve | Action::Reject) {
-            event = event.waited(queued_at);
-        }
-        event.insert(conn)?;
-        if touches_public {
-            generation::bump(conn)?;
-        }
-        // An item that leaves the queue is nobody's to review any more.
-        if t.queued == Some(false) {
-            claims::clear(conn, &tx_id)?;
-        }
-        // The owner hears of a decision from the same transaction that made it.
-        if let Some(kind) = notices::decision_kind(step.action, status) {
-            notices::decision(conn, &mailer, kind, &next, step.reason.as_ref())?;
-        }
-        // So do the partners' webhooks.
-        if let Some(event) = event_for(&t) {
-            webhooks::emit(conn, event, &next, &tx_slug)?;
-        }
-        Ok((!remove).then_some(next))
-    })
-    .map_err(|e| match e {
+    ) {
+        duplicates::set_keys(conn, &row.id, next.title_key.as_deref(), next.organizer_key.as_deref())?;
+    }
+    let mut event = AuditEvent::transition(&row.id, &actor, &t);
+    if let Some((code, text)) = &step.reason {
+        event = event.with_reason(*code, text);
+    }
+    if matches!(step.action, Action::Approve | Action::Reject) {
+        event = event.waited(row.queued_at);
+    }
+    event.insert(conn)?;
+    if touches_public {
+        generation::bump(conn)?;
+    }
+    // An item that leaves the queue is nobody's to review any more.
+    if t.queued == Some(false) {
+        claims::clear(conn, &row.id)?;
+    }
+    // The owner hears of a decision from the same transaction that made it.
+    if let Some(mail) = notice {
+        mailer.enqueue(conn, mail)?;
+    }
+    // So do the partners' webhooks.
+    if let Some(event) = event_for(&t) {
+        webhooks::emit(conn, event, &next, &slug)?;
+    }
+    Ok((!remove).then_some(next))
+}
+
+/// The 409 for a step that lost a race: the activity as the winner left it.
+pub fn lost(conn: &mut DbConn, id: &str) -> StepError {
+    match activities::find(conn, id) {
+        Ok(won) => conflict(
+            "version_conflict",
+            "Someone else changed this activity first; reload it.".into(),
+            won,
+        ),
+        Err(e) => e.into(),
+    }
+}
+
+/// Performs `step` on the activity `current` (as read just before): [`plan`], then
+/// [`apply`] in a transaction of its own.
+pub fn perform(
+    conn: &mut Conn,
+    current: WithSlug,
+    actor: &Actor,
+    step: Step,
+    mailer: &Mailer,
+) -> Result<Outcome, StepError> {
+    let mut planned = plan(conn, current, actor, step)?;
+    if planned.notice_kind().is_some() {
+        let owner = accounts::find(conn, &planned.next.account_id)?;
+        planned.compose_notice(mailer, &owner);
+    }
+    let (id, slug) = (planned.current.0.id.clone(), planned.current.1.clone());
+    let tx_mailer = mailer.clone();
+    let written = db::transaction(conn, move |conn| apply(conn, planned, &tx_mailer)).map_err(|e| match e {
         // Lost a race: answer with the state that won.
-        StepError::Lost => match activities::find(conn, &id) {
-            Ok(won) => conflict(
-                "version_conflict",
-                "Someone else changed this activity first; reload it.".into(),
-                won,
-            ),
-            Err(e) => e.into(),
-        },
+        StepError::Lost => lost(conn, &id),
         e => e,
     })?;
     Ok(match written {

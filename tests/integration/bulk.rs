@@ -227,3 +227,72 @@ async fn bad_bulk_requests_change_nothing() {
     .await;
     assert_eq!((r.status, r.body["decided"].as_u64()), (200, Some(1)), "{}", r.body);
 }
+
+#[actix_web::test]
+async fn repeated_claimed_and_raced_items_each_get_their_own_answer() {
+    let w = world().await;
+    let items = pending_items(&w.app, &w.org, &w.campaign, 60).await;
+    let item = |i: usize| json!({"id": items[i]["id"], "version": items[i]["version"]});
+    // Item 1 is another moderator's to review.
+    let other = w.app.staff(&w.admin, "moderator").await;
+    let path = format!(
+        "/api/v1/moderation/activities/{}/claim",
+        items[1]["id"].as_str().unwrap()
+    );
+    assert_eq!(w.app.post(&path, Some(&other.token), json!({})).await.status, 200);
+    // Item 0 twice, next to each other and far apart; items 20–59 raced by single decisions.
+    let mut sent = vec![item(0), item(0), item(1)];
+    sent.extend((2..60).map(item));
+    sent.push(item(0));
+    let body = json!({"action": "approve", "items": sent});
+    let app = &w.app;
+    let singles = (20..60).map(|i| {
+        let path = format!(
+            "/api/v1/moderation/activities/{}/approve",
+            items[i]["id"].as_str().unwrap()
+        );
+        let token = other.token.clone();
+        let version = items[i]["version"].clone();
+        async move { app.post(&path, Some(&token), json!({"version": version})).await }
+    });
+    let (r, singles) =
+        futures_util::future::join(bulk(&w, &w.moderator, Some("mixed"), &body), join_all(singles)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let results = r.body["results"].as_array().unwrap();
+    let status = |k: usize| results[k]["status"].as_u64().unwrap();
+    let code = |k: usize| results[k]["problem"]["code"].as_str().unwrap_or("").to_owned();
+    // One of the three item-0 entries decides it (items are decided in parallel chunks, so
+    // not always the first); the others find it decided.
+    let zero = [0, 1, 61];
+    let winners: Vec<usize> = zero.into_iter().filter(|&k| status(k) == 200).collect();
+    assert_eq!(winners.len(), 1, "{:?}", zero.map(status));
+    for k in zero.into_iter().filter(|&k| k != winners[0]) {
+        assert_eq!((status(k), code(k)), (409, "version_conflict".to_owned()));
+        assert_eq!(results[k]["problem"]["current"]["status"], "approved", "{}", results[k]);
+    }
+    assert_eq!((status(2), code(2)), (409, "claimed_by_other".to_owned()));
+    for r in &results[3..21] {
+        assert_eq!(r["status"], 200, "{r}");
+    }
+    // Of a bulk item and a single decision on the same activity, exactly one wins.
+    for (j, single) in singles.iter().enumerate() {
+        let k = 21 + j;
+        let won = [status(k) == 200, single.status == 200];
+        assert!(
+            won[0] ^ won[1],
+            "item {}: bulk {} single {}",
+            20 + j,
+            status(k),
+            single.status
+        );
+        if won[1] {
+            assert_eq!(code(k), "version_conflict", "{}", results[k]);
+        } else {
+            assert_eq!(single.status, 409, "{}", single.body);
+        }
+    }
+    let decided = results.iter().filter(|x| x["status"] == 200).count();
+    assert_eq!(r.body["decided"].as_u64(), Some(decided as u64));
+    // One approval per activity: 59 of the 60 (item 1 stays claimed and pending).
+    assert_eq!(approvals(&w.app), 59);
+}
