@@ -97,6 +97,8 @@ pub struct Config {
     pub claim_ttl: Duration,
     /// How many live claims one moderator may hold (`MAX_CLAIMS_PER_MODERATOR`).
     pub max_claims: i64,
+    /// The licence of the open data exports (`PUBLIC_DATA_LICENSE_URL`).
+    pub public_data_license_url: String,
 }
 
 /// A variable that is present but unusable.
@@ -115,6 +117,9 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/telework-registry.db";
+/// 公共データ利用規約（第1.0版）, the Public Data License 1.0 of the Digital Agency.
+pub const DEFAULT_PUBLIC_DATA_LICENSE_URL: &str =
+    "https://www.digital.go.jp/resources/open_data/public_data_license_v1.0";
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Config {
@@ -227,6 +232,11 @@ impl Config {
             webhooks: webhooks::WebhookConfig::from_lookup(&get)?,
             claim_ttl: Duration::from_secs(number(&get, "CLAIM_TTL_SECS", 900, 10, 86_400)?),
             max_claims: number(&get, "MAX_CLAIMS_PER_MODERATOR", 20, 1, 1_000)? as i64,
+            public_data_license_url: match get("PUBLIC_DATA_LICENSE_URL") {
+                Some(u) if u.starts_with("https://") || u.starts_with("http://") => u.trim().to_owned(),
+                Some(_) => return Err(err("PUBLIC_DATA_LICENSE_URL", "must be an http:// or https:// URL")),
+                None => DEFAULT_PUBLIC_DATA_LICENSE_URL.to_owned(),
+            },
         })
     }
 

@@ -18,6 +18,8 @@ pub mod campaigns;
 pub mod claims;
 pub mod event_sessions;
 pub mod event_view;
+pub mod export_csv;
+pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod mailed;
@@ -49,6 +51,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(public::get_one)
             .service(public::stats)
             .service(public::feed)
+            .service(exports::public_csv)
+            .service(exports::public_json)
             .service(public_sessions::list)
             .service(public_sessions::apply)
             .service(public_sessions::confirm)
@@ -72,6 +76,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin_accounts::create)
             .service(admin_accounts::update)
             .service(admin_audit::list)
+            .service(exports::registrations)
             .service(admin_outbox::list)
             .service(admin_outbox::retry)
             .service(admin_webhooks::list)

@@ -8,7 +8,7 @@ use crate::api::page::{Listed, PageParams, Paging};
 use crate::cache::etag;
 use crate::db::public::PublicFilter;
 use crate::domain::activity::category_bit;
-use crate::domain::codes::{ActivityFormat, Category, Kind};
+use crate::domain::codes::{ActivityFormat, Category, Kind, StatsDimension};
 use crate::domain::event::tokyo_midnight;
 use crate::domain::{reference, text};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
@@ -279,20 +279,42 @@ pub async fn get_one(state: State, req: HttpRequest, path: web::Path<String>) ->
     .await
 }
 
-/// Per campaign: approved totals by category, kind, prefecture and industry.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// Two of `category`, `kind`, `prefecture`, `industry`, comma-separated (e.g.
+    /// `prefecture,industry`): each campaign then also has `cross`, its counts by the two.
+    pub by: Option<String>,
+}
+
+/// Per campaign: approved totals by category, kind, prefecture and industry; with
+/// `by=A,B` also by two of them at once ("北海道の情報通信業 23団体").
 #[utoipa::path(
     operation_id = "public_get_stats",
     tag = "public",
+    params(StatsQuery),
     responses(
         (status = 200, body = PublicStats, headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Not modified")
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "`validation_failed`: `by` is not two different dimensions", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/public/stats")]
-pub async fn stats(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn stats(state: State, req: HttpRequest, q: Query<StatsQuery>) -> ApiResult<HttpResponse> {
+    let cross = match q.into_inner()?.by.as_deref().map(StatsDimension::pair) {
+        Some(None) => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "by",
+                "invalid_choice",
+                "must be two different ones of category, kind, prefecture, industry, e.g. prefecture,industry",
+            )]))
+        }
+        by => by.flatten(),
+    };
     let pool = state.pool.clone();
     cached(&state, &req, "application/json", |_| async move {
-        let items = public::stats(&pool).await?;
+        let items = public::stats(&pool, cross).await?;
         json_bytes(&PublicStats {
             items,
             next_cursor: None,

@@ -8,6 +8,7 @@ use crate::api::page::{Listed, PageParams};
 use crate::db::applications::ApplicationRow;
 use crate::domain::event::{tokyo, ApplicationStatus};
 use crate::domain::page::{try_finish, Cursor, Page};
+use crate::domain::text;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::service::{self, events};
 use crate::state::State;
@@ -128,37 +129,8 @@ fn write_csv(questions: &[String], rows: &[ApplicationRow]) -> ApiResult<Vec<u8>
             time(a.cancelled_at),
         ];
         record.extend(a.answers()?);
-        let record: Vec<String> = record.into_iter().map(inert).collect();
+        let record: Vec<String> = record.into_iter().map(text::csv_inert).collect();
         out.write_record(&record).map_err(failed)?;
     }
     out.into_inner().map_err(|e| ApiError::internal(format!("csv: {e}")))
-}
-
-/// A cell a spreadsheet will not run as a formula: text an applicant typed that starts with
-/// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice for CSV
-/// injection), which Excel shows as text.
-fn inert(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::inert;
-
-    #[test]
-    fn cells_that_look_like_formulas_stay_text() {
-        assert_eq!(
-            inert("=HYPERLINK(\"https://evil.example/\")".into()),
-            "'=HYPERLINK(\"https://evil.example/\")"
-        );
-        for c in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(inert(c.into()).starts_with('\''), "{c:?}");
-        }
-        assert_eq!(inert("山田 太郎".into()), "山田 太郎");
-        assert_eq!(inert("a=b".into()), "a=b");
-    }
 }

@@ -14,6 +14,7 @@ pub mod digest;
 pub mod duplicates;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod generation;
 pub mod idempotency;
 pub mod mail_tokens;
@@ -22,6 +23,7 @@ pub mod public;
 pub mod queue;
 pub mod schema;
 mod search_changes;
+pub mod snapshot;
 mod target;
 pub mod tokens;
 pub mod webhooks;
@@ -306,6 +308,15 @@ where
     tokio::task::spawn_blocking(crate::request_id::carry(move || f(&pool)))
         .await
         .unwrap_or_else(|e| Err(Error::Other(format!("blocking task: {e}")).into()))
+}
+
+/// Runs `f`, one unit of work on a connection the caller holds, within the pool's time
+/// budget (a page of a long export gets a budget of its own).
+pub fn budgeted<T, E: From<Error>>(
+    pool: &Pool,
+    f: impl FnOnce() -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    budget::within(pool.budget, f)
 }
 
 /// Runs `f` with a connection of `pool` on the calling thread, within the time budget.

@@ -166,6 +166,8 @@ codes!(
         ClaimRelease = "claim_release",
         ClaimOverride = "claim_override",
         Note = "note",
+        /// An admin downloaded the secretariat's export of a campaign's registrations.
+        ExportRegistrations = "export_registrations",
     }
 );
 
@@ -180,6 +182,31 @@ codes!(
         Unclaimed = "none",
     }
 );
+
+codes!(
+    /// What the public statistics can be counted by.
+    StatsDimension, "statistics dimension" {
+        Category = "category",
+        Kind = "kind",
+        Prefecture = "prefecture",
+        Industry = "industry",
+    }
+);
+
+impl StatsDimension {
+    /// Two different dimensions written `a,b`.
+    pub fn pair(raw: &str) -> Option<(Self, Self)> {
+        match raw
+            .split(',')
+            .map(|p| Self::parse(p.trim()))
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [Some(a), Some(b)] if a != b => Some((*a, *b)),
+            _ => None,
+        }
+    }
+}
 
 codes!(
     /// The order of the moderation queue.

@@ -96,6 +96,17 @@ fn push_token(out: &mut String, chars: &[char]) {
     }
 }
 
+/// A cell a spreadsheet will not run as a formula: text a person typed that starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice for CSV
+/// injection), which Excel shows as text.
+pub fn csv_inert(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +163,18 @@ mod tests {
                 assert!(grams.contains(&search_gram(&q).unwrap().as_str()), "{q:?}");
             }
         }
+    }
+
+    #[test]
+    fn cells_that_look_like_formulas_stay_text() {
+        assert_eq!(
+            csv_inert("=HYPERLINK(\"https://evil.example/\")".into()),
+            "'=HYPERLINK(\"https://evil.example/\")"
+        );
+        for c in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(csv_inert(c.into()).starts_with('\''), "{c:?}");
+        }
+        assert_eq!(csv_inert("山田 太郎".into()), "山田 太郎");
+        assert_eq!(csv_inert("a=b".into()), "a=b");
     }
 }

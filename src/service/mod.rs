@@ -11,6 +11,7 @@ pub mod campaigns;
 pub mod claims;
 pub mod event_clock;
 pub mod events;
+pub mod export;
 pub mod moderation;
 pub mod notices;
 pub mod outbox;

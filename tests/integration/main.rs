@@ -14,6 +14,7 @@ mod events;
 mod events_load;
 mod events_more;
 mod events_process;
+mod exports;
 mod foundation;
 mod fuzz;
 mod head;

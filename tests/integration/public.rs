@@ -110,7 +110,10 @@ async fn nothing_private_ever_appears_publicly() {
         "/api/v1/public/activities",
         &format!("/api/v1/public/activities/{aid}"),
         "/api/v1/public/stats",
+        "/api/v1/public/stats?by=prefecture,industry",
         "/api/v1/public/feed.atom",
+        &format!("/api/v1/public/export.csv?campaign={}", w.campaign),
+        &format!("/api/v1/public/export.json?campaign={}", w.campaign),
     ] {
         let r = w.app.get(path, None).await;
         assert_eq!(r.status, 200, "{path}");

@@ -9,7 +9,7 @@ use crate::cache::{FirstPage, PublicCache};
 use crate::db::public::{self, PublicFilter, PublicRow};
 use crate::db::{self, campaigns, Pool};
 use crate::domain::activity::category_codes;
-use crate::domain::codes::Kind;
+use crate::domain::codes::{Kind, StatsDimension};
 use crate::domain::page::{self, Cursor, MAX_LIMIT};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
@@ -17,7 +17,7 @@ use actix_web::web::Bytes;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-pub use view::{CampaignStats, PublicActivity, PublicPage, PublicStats};
+pub use view::{CampaignStats, CrossStats, PublicActivity, PublicPage, PublicStats};
 
 /// A validated request for a page of the listing.
 pub struct Listing {
@@ -113,28 +113,51 @@ pub async fn latest(pool: &Pool, listing: Listing) -> ApiResult<Vec<PublicActivi
         .collect())
 }
 
-/// Approved totals per campaign, newest campaign slug first.
-pub async fn stats(pool: &Pool) -> ApiResult<Vec<CampaignStats>> {
+/// Approved totals per campaign, newest campaign slug first; with `cross`, also counted by
+/// those two dimensions.
+pub async fn stats(pool: &Pool, cross: Option<(StatsDimension, StatsDimension)>) -> ApiResult<Vec<CampaignStats>> {
     let groups = service::run(pool, |conn| Ok(public::stat_groups(conn)?)).await?;
     let mut by: BTreeMap<String, CampaignStats> = BTreeMap::new();
     for (slug, mask, kind, prefecture, industry, n) in groups {
         let s = by.entry(slug.clone()).or_insert_with(|| CampaignStats {
             campaign: slug,
+            cross: cross.map(|(a, b)| CrossStats {
+                by: vec![a, b],
+                ..Default::default()
+            }),
             ..Default::default()
         });
+        let categories = category_codes(mask);
+        let industry = industry.unwrap_or_else(|| "none".into());
+        let prefecture = prefecture.unwrap_or_else(|| "none".into());
         s.total += n;
-        for c in category_codes(mask) {
-            *s.by_category.entry(c).or_default() += n;
+        for c in &categories {
+            *s.by_category.entry(c.clone()).or_default() += n;
         }
         if kind == Kind::Organization {
-            *s.by_industry
-                .entry(industry.unwrap_or_else(|| "none".into()))
-                .or_default() += n;
+            *s.by_industry.entry(industry.clone()).or_default() += n;
         }
         *s.by_kind.entry(kind.as_str().to_owned()).or_default() += n;
-        *s.by_prefecture
-            .entry(prefecture.unwrap_or_else(|| "none".into()))
-            .or_default() += n;
+        *s.by_prefecture.entry(prefecture.clone()).or_default() += n;
+        if let (Some((a, b)), Some(cross)) = (cross, s.cross.as_mut()) {
+            // The values of one dimension for this group: an activity counts once in each of
+            // its categories, and under `industry` only as an organization.
+            let values = |d: StatsDimension| -> Vec<String> {
+                match d {
+                    StatsDimension::Category => categories.clone(),
+                    StatsDimension::Kind => vec![kind.as_str().to_owned()],
+                    StatsDimension::Prefecture => vec![prefecture.clone()],
+                    StatsDimension::Industry if kind == Kind::Organization => vec![industry.clone()],
+                    StatsDimension::Industry => Vec::new(),
+                }
+            };
+            for x in values(a) {
+                let row = cross.counts.entry(x).or_default();
+                for y in values(b) {
+                    *row.entry(y).or_default() += n;
+                }
+            }
+        }
     }
     let mut items: Vec<CampaignStats> = by.into_values().collect();
     items.sort_by(|a, b| b.campaign.cmp(&a.campaign));

@@ -5,7 +5,7 @@ use super::sessions::PublicSession;
 use crate::db::public::PublicRow;
 use crate::db::utc;
 use crate::domain::activity::category_codes;
-use crate::domain::codes::{ActivityFormat, Category, Kind};
+use crate::domain::codes::{ActivityFormat, Category, Kind, StatsDimension};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -97,6 +97,19 @@ pub struct CampaignStats {
     pub by_prefecture: BTreeMap<String, i64>,
     /// By JSIC division of organizations; `none` when not given.
     pub by_industry: BTreeMap<String, i64>,
+    /// With `by=A,B`: the counts by A, then by B (as in the `by_…` maps; when one of the two
+    /// is `industry`, organizations only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross: Option<CrossStats>,
+}
+
+/// Counts by two dimensions.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct CrossStats {
+    /// The two dimensions, as asked for.
+    pub by: Vec<StatsDimension>,
+    /// Value of the first → value of the second → count.
+    pub counts: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
