@@ -13,7 +13,7 @@ use crate::service::{self, workflow::Step};
 use crate::state::State;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 /// The owner's view, with the queue position when it waits for a moderator.
 fn owner_view(owned: Owned) -> ApiResult<ActivityOut> {
@@ -45,6 +45,45 @@ pub async fn create(state: State, user: Registrant, body: Json<NewActivity>) -> 
     Ok(HttpResponse::Created().json(out))
 }
 
+/// Where a copy goes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyRequest {
+    /// The slug of the campaign to copy into (another than the activity's own).
+    pub campaign: String,
+}
+
+/// Next year's entry: a new draft in another campaign from one of own activities (any
+/// status): its text as approved or last edited (not a pending revision) and its sessions
+/// that are not cancelled, without applicants. Audited on the new draft (`create`, "copied
+/// from …").
+#[utoipa::path(
+    operation_id = "copy_activity",
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    request_body = CopyRequest,
+    responses(
+        (status = 201, body = ActivityOut),
+        (status = 400, description = "`validation_failed` or `unknown_campaign`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a registrant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such activity of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`same_campaign`: it is already in that campaign", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/activities/{id}/copy")]
+pub async fn copy(
+    state: State,
+    user: Registrant,
+    path: web::Path<String>,
+    body: Json<CopyRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id("id", &path)?;
+    let slug = body.into_inner()?.campaign;
+    let item = service::run(&state.pool, move |conn| activities::copy(conn, user.0, &id, slug)).await?;
+    Ok(HttpResponse::Created().json(ActivityOut::new(item)?))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -52,6 +91,8 @@ pub struct OwnListQuery {
     /// Only activities in this status.
     #[param(value_type = Option<Status>)]
     pub status: Option<String>,
+    /// Only activities of this campaign (slug).
+    pub campaign: Option<String>,
 }
 
 /// Own activities in any status, newest first.
@@ -78,8 +119,9 @@ pub async fn list(state: State, user: Registrant, query: Listed<OwnListQuery>) -
             )
         })?),
     };
+    let campaign = q.campaign;
     let rows = service::run(&state.pool, move |conn| {
-        activities::list_own(conn, &user.0.id, status, cursor.as_ref(), limit)
+        activities::list_own(conn, &user.0.id, (status, campaign), cursor.as_ref(), limit)
     })
     .await?;
     let page = page::try_finish(

@@ -92,6 +92,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(campaigns::create)
             .service(campaigns::update)
             .service(activities::create)
+            .service(activities::copy)
             .service(activities::list)
             .service(activities::get_one)
             .service(activities::edit)

@@ -274,7 +274,7 @@ pub fn delete_if_current(conn: &mut DbConn, id: &str, version: i64) -> Result<bo
 pub fn list_own(
     conn: &mut DbConn,
     account_id: &str,
-    status: Option<Status>,
+    (status, campaign_id): (Option<Status>, Option<&str>),
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<WithSlug>> {
@@ -285,6 +285,9 @@ pub fn list_own(
         .into_boxed();
     if let Some(s) = status {
         q = q.filter(activities::status.eq(s.as_str()));
+    }
+    if let Some(c) = campaign_id {
+        q = q.filter(activities::campaign_id.eq(c.to_owned()));
     }
     if let Some(c) = cursor {
         q = q.filter(super::keyset(

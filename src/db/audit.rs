@@ -105,6 +105,14 @@ impl AuditEvent {
         }
     }
 
+    /// A draft was created as a copy of the activity `from`.
+    pub fn copied(activity_id: &str, actor: &Actor, from: &str) -> Self {
+        Self {
+            reason: Some(format!("copied from {from}")),
+            ..Self::created(activity_id, actor)
+        }
+    }
+
     /// An admin changed an account (`account_create`, `account_role`, `account_disable`, …).
     pub fn account(subject_id: &str, actor: &Actor, action: AuditAction, detail: Option<String>) -> Self {
         Self {

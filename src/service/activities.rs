@@ -4,6 +4,8 @@
 use crate::cache::MedianWait;
 use crate::db::activities::{self, ActivityRow, WithSlug};
 use crate::db::audit::{self, AuditEvent, AuditRow};
+use crate::db::campaigns::CampaignRow;
+use crate::db::events::{self, SessionRow};
 use crate::db::{self, campaigns, now, queue, Conn, DbConn};
 use crate::domain::activity::{self as rules, TextInput};
 use crate::domain::actor::Actor;
@@ -47,10 +49,14 @@ fn load_own(conn: &mut DbConn, id: &str, owner: &str) -> ApiResult<WithSlug> {
     Ok(item)
 }
 
+fn campaign(conn: &mut DbConn, slug: &str) -> ApiResult<CampaignRow> {
+    campaigns::by_slug(conn, slug)?
+        .ok_or_else(|| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`")))
+}
+
 /// Creates a draft in the campaign `slug` (400 `unknown_campaign` if there is none).
 pub fn create(conn: &mut Conn, user: Actor, slug: String, input: TextInput) -> ApiResult<WithSlug> {
-    let campaign = campaigns::by_slug(conn, &slug)?
-        .ok_or_else(|| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`")))?;
+    let campaign = campaign(conn, &slug)?;
     let text = rules::build(None, input, &user.display_name).map_err(ApiError::validation)?;
     let kind = user
         .kind
@@ -65,16 +71,70 @@ pub fn create(conn: &mut Conn, user: Actor, slug: String, input: TextInput) -> A
     Ok((row, campaign.slug))
 }
 
+/// A new draft in the campaign `slug` from one of the owner's activities (any status): its
+/// own text (not a pending revision) and its sessions that are not cancelled, with no
+/// applicants. 422 `same_campaign` for the activity's own campaign.
+pub fn copy(conn: &mut Conn, user: Actor, id: &str, slug: String) -> ApiResult<WithSlug> {
+    let (from, from_slug) = load_own(conn, id, &user.id)?;
+    let campaign = campaign(conn, &slug)?;
+    if campaign.id == from.campaign_id {
+        return Err(ApiError::unprocessable(
+            "same_campaign",
+            format!("The activity is already in campaign `{from_slug}`; copy it into another one."),
+        ));
+    }
+    let kind = user
+        .kind
+        .ok_or_else(|| ApiError::internal(format!("registrant {} has no kind", user.id)))?;
+    let at = now();
+    let row = ActivityRow::draft(&user.id, &campaign.id, kind, user.industry.clone(), from.text(), at);
+    let sessions: Vec<SessionRow> = events::for_activity(conn, &from.id)?
+        .into_iter()
+        .filter(|s| s.cancelled_at.is_none())
+        .map(|s| SessionRow {
+            id: db::new_id(),
+            activity_id: row.id.clone(),
+            confirmed_count: 0,
+            waitlisted_count: 0,
+            reminded_at: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+            ..s
+        })
+        .collect();
+    let from_id = from.id;
+    let row = db::transaction(conn, move |conn| {
+        activities::insert(conn, &row)?;
+        for s in &sessions {
+            events::insert(conn, s)?;
+        }
+        AuditEvent::copied(&row.id, &user, &from_id).insert(conn)?;
+        Ok::<_, db::Error>(row)
+    })?;
+    Ok((row, campaign.slug))
+}
+
 /// One page of the owner's activities, newest first (one row more than `limit` when there
-/// are more).
+/// are more), of one status and campaign if given (400 `unknown_campaign`).
 pub fn list_own(
     conn: &mut Conn,
     owner: &str,
-    status: Option<Status>,
+    (status, slug): (Option<Status>, Option<String>),
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> ApiResult<Vec<WithSlug>> {
-    Ok(activities::list_own(conn, owner, status, cursor, limit)?)
+    let campaign_id = match slug {
+        Some(s) => Some(campaign(conn, &s)?.id),
+        None => None,
+    };
+    Ok(activities::list_own(
+        conn,
+        owner,
+        (status, campaign_id.as_deref()),
+        cursor,
+        limit,
+    )?)
 }
 
 /// One of the owner's activities.

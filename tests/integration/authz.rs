@@ -82,6 +82,7 @@ const RULES: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/public/export.json", Who::Anyone),
     ("GET", "/api/v1/admin/export/registrations.csv", Who::Admin),
     ("GET", "/api/v1/public/feed.atom", Who::Anyone),
+    ("POST", "/api/v1/activities/{id}/copy", Who::Registrant),
     ("POST", "/api/v1/activities/{id}/sessions", Who::Registrant),
     ("GET", "/api/v1/activities/{id}/sessions", Who::SignedIn),
     ("PATCH", "/api/v1/activities/{id}/sessions/{sid}", Who::Registrant),

@@ -8,6 +8,7 @@ mod claims;
 mod cli;
 mod client_addr;
 mod common;
+mod copy;
 mod duplicates;
 mod event_util;
 mod events;

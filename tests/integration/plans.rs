@@ -237,6 +237,6 @@ fn hot_queries_use_their_indexes() {
         queue::queue(c, &f, None, 20).unwrap();
     });
     assert_indexed(conn, "own activities", "activities_owner_idx", true, |c| {
-        activities::list_own(c, "0192f1a0-0000-7000-8000-000000000000", None, None, 20).unwrap();
+        activities::list_own(c, "0192f1a0-0000-7000-8000-000000000000", (None, None), None, 20).unwrap();
     });
 }
