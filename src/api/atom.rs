@@ -6,18 +6,7 @@ use std::fmt::Write;
 
 /// Escapes text for XML content and attributes.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::domain::text::escape_markup(s)
 }
 
 /// A feed whose `updated` is the newest approval (or the epoch when empty).
@@ -63,6 +52,8 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;");
+        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        // Line breaks stay; other control characters, which XML 1.0 forbids, do not.
+        assert_eq!(escape("a\nb\u{1}c"), "a\nbc");
     }
 }

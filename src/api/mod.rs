@@ -12,6 +12,7 @@ pub mod admin_webhooks;
 pub mod atom;
 pub mod audit_view;
 pub mod auth;
+pub mod badges;
 pub mod bulk;
 pub mod caller;
 pub mod campaigns;
@@ -53,6 +54,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(public::feed)
             .service(exports::public_csv)
             .service(exports::public_json)
+            .service(badges::image)
+            .service(badges::get_one)
             .service(public_sessions::list)
             .service(public_sessions::apply)
             .service(public_sessions::confirm)
@@ -93,6 +96,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(campaigns::update)
             .service(activities::create)
             .service(activities::copy)
+            .service(badges::own)
             .service(activities::list)
             .service(activities::get_one)
             .service(activities::edit)

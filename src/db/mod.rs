@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod activities;
 pub mod applications;
 pub mod audit;
+pub mod badges;
 mod budget;
 pub mod campaigns;
 mod checkpoint;

@@ -278,7 +278,18 @@ diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(webhook_attempts -> outbox (outbox_id));
 diesel::joinable!(claims -> accounts (moderator_id));
 
+diesel::table! {
+    badges (id) {
+        id -> Text,
+        activity_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(badges -> activities (activity_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    badges,
     accounts,
     refresh_tokens,
     campaigns,

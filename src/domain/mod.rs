@@ -4,6 +4,7 @@
 pub mod account;
 pub mod activity;
 pub mod actor;
+pub mod badge;
 pub mod clock;
 pub mod codes;
 pub mod corporate_number;

@@ -96,6 +96,25 @@ fn push_token(out: &mut String, chars: &[char]) {
     }
 }
 
+/// Text made safe for XML and HTML content and quoted attribute values; control characters
+/// other than tab and line breaks, which XML 1.0 does not allow, are dropped.
+pub fn escape_markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A cell a spreadsheet will not run as a formula: text a person typed that starts with
 /// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice for CSV
 /// injection), which Excel shows as text.

@@ -4,6 +4,7 @@
 //! of the JSON API, so they stay out of its spec and its generated clients.
 
 use crate::domain::reference::{CATEGORIES, PREFECTURES};
+use crate::domain::text::escape_markup as escape;
 use crate::error::ApiError;
 use crate::state::State;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
@@ -153,22 +154,6 @@ pub fn embed(pairs: &[(String, String)]) -> String {
         .replace("{lang}", lang)
         .replace("{title}", title)
         .replace("{widget}", &widget)
-}
-
-/// Text made safe for HTML content and quoted attribute values.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

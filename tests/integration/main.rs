@@ -2,6 +2,7 @@
 
 mod accounts;
 mod authz;
+mod badges;
 mod budget;
 mod bulk;
 mod claims;
