@@ -189,3 +189,30 @@ pub async fn update(
     let account = service::run(&state.pool, move |conn| staff::update(conn, admin.0, id, edit)).await?;
     Ok(HttpResponse::Ok().json(AccountOut::try_from(account)?))
 }
+
+/// Erase a registrant's account for a request received by other means (APPI), as
+/// `DELETE /me` does: its activities withdrawn, its private data erased, its tokens revoked;
+/// audited (`account_erase`, with the admin as actor).
+#[utoipa::path(
+    operation_id = "admin_erase_account",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "Account id")),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`not_a_registrant` or `erasure_incomplete` (try again)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/admin/accounts/{id}/erase")]
+pub async fn erase(state: State, admin: Admin, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = parse_id("id", &path)?;
+    let mailer = state.mailer.clone();
+    service::run(&state.pool, move |conn| {
+        service::erasure::erase(conn, &mailer, &admin.0, id)
+    })
+    .await?;
+    state.public.invalidate();
+    Ok(HttpResponse::NoContent().finish())
+}

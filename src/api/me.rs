@@ -1,13 +1,13 @@
-//! The signed-in account: read and edit its own profile, change its password.
+//! The signed-in account: read and edit its own profile, change its password, erase it.
 
 use crate::api::account::{AccountOut, MePatch};
 use crate::api::caller::CurrentUser;
 use crate::api::extract::Json;
 use crate::domain::account as rules;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::service::{self, accounts, accounts::ProfileEdit};
+use crate::service::{self, accounts, accounts::ProfileEdit, erasure};
 use crate::state::State;
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -95,5 +95,48 @@ pub async fn change_password(state: State, user: CurrentUser, body: Json<Passwor
         )
     })?;
     service::run(&state.pool, move |conn| accounts::set_password(conn, user.id, new_hash)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseMe {
+    /// The account's password, entered again.
+    pub password: String,
+}
+
+/// Erase own account (APPI): every activity is withdrawn (so the public listing no longer
+/// shows it), the contact data and profile are erased, every token stops working and mail
+/// not yet sent is not sent. The audit log keeps its events under the account's id, which no
+/// longer leads to a person. A registrant's right; staff accounts are erased by an admin
+/// taking their role away first.
+#[utoipa::path(
+    operation_id = "erase_me",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = EraseMe,
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 403, description = "`wrong_password`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`not_a_registrant` or `erasure_incomplete` (try again)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[delete("/me")]
+pub async fn erase_me(state: State, user: CurrentUser, body: Json<EraseMe>) -> ApiResult<HttpResponse> {
+    let password = body.into_inner()?.password;
+    let id = user.id.clone();
+    let stored = service::run(&state.pool, move |conn| accounts::password_hash(conn, &id)).await?;
+    let hasher = state.hasher;
+    if !web::block(move || hasher.verify(&stored, &password)).await? {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "wrong_password",
+            "The password is wrong.",
+        ));
+    }
+    let mailer = state.mailer.clone();
+    let subject = user.id.clone();
+    service::run(&state.pool, move |conn| erasure::erase(conn, &mailer, &user, subject)).await?;
+    state.public.invalidate();
     Ok(HttpResponse::NoContent().finish())
 }

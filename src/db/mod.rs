@@ -13,6 +13,7 @@ mod checkpoint;
 pub mod claims;
 pub mod digest;
 pub mod duplicates;
+pub mod erasure;
 pub mod error;
 pub mod events;
 pub mod export;

@@ -168,6 +168,8 @@ codes!(
         Note = "note",
         /// An admin downloaded the secretariat's export of a campaign's registrations.
         ExportRegistrations = "export_registrations",
+        /// An account's private data was erased (at its own request or an admin's).
+        AccountErase = "account_erase",
     }
 );
 

@@ -10,6 +10,7 @@ pub mod badges;
 pub mod bulk;
 pub mod campaigns;
 pub mod claims;
+pub mod erasure;
 pub mod event_clock;
 pub mod events;
 pub mod export;

@@ -11,6 +11,7 @@ mod client_addr;
 mod common;
 mod copy;
 mod duplicates;
+mod erasure;
 mod event_util;
 mod events;
 mod events_load;

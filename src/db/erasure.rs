@@ -1,0 +1,84 @@
+//! Erasure of an account's private data (APPI): its contact data, profile and sign-in are
+//! overwritten or deleted, its tokens and the history of its corporate number deleted, and
+//! the mail to its addresses kept without recipient or body. Its id stays, so the audit log
+//! keeps its events, now of a pseudonym.
+
+use super::activities::{ActivityRow, WithSlug};
+use super::schema::{accounts, activities, campaigns, corporate_numbers, mail_tokens, outbox, refresh_tokens};
+use super::{DbConn, Result};
+use crate::domain::codes::OutboxState;
+use crate::domain::workflow::Status;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// The name an erased account shows.
+pub const ERASED_NAME: &str = "削除されたアカウント";
+
+/// The address an erased account is left with: unique, and never deliverable (`.invalid`).
+pub fn erased_email(account_id: &str) -> String {
+    format!("erased-{account_id}@erased.invalid")
+}
+
+/// The account's activities that are not withdrawn, to withdraw before erasing.
+pub fn not_withdrawn(conn: &mut DbConn, account_id: &str) -> Result<Vec<WithSlug>> {
+    Ok(activities::table
+        .inner_join(campaigns::table)
+        .filter(activities::account_id.eq(account_id))
+        .filter(activities::status.ne(Status::Withdrawn.as_str()))
+        .select((ActivityRow::as_select(), campaigns::slug))
+        .load(conn)?)
+}
+
+/// Erases the account's private data; call it in a transaction.
+pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<()> {
+    let (email, pending): (String, Option<String>) = accounts::table
+        .find(account_id)
+        .select((accounts::email, accounts::pending_email))
+        .first(conn)?;
+    let erased = erased_email(account_id);
+    diesel::update(accounts::table.find(account_id))
+        .set((
+            accounts::email.eq(&erased),
+            accounts::pending_email.eq(None::<String>),
+            // No password hash has this form: nobody can sign in.
+            accounts::password_hash.eq("!erased"),
+            accounts::display_name.eq(ERASED_NAME),
+            accounts::legal_name.eq(None::<String>),
+            accounts::name_kana.eq(None::<String>),
+            accounts::website.eq(None::<String>),
+            accounts::corporate_number.eq(None::<String>),
+            accounts::contact_name.eq(None::<String>),
+            accounts::phone.eq(None::<String>),
+            accounts::email_verified_at.eq(None::<NaiveDateTime>),
+            accounts::disabled_at.eq(Some(at)),
+            // Every access token of the account stops working.
+            accounts::token_version.eq(accounts::token_version + 1),
+            accounts::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::account_id.eq(account_id))).execute(conn)?;
+    diesel::delete(mail_tokens::table.filter(mail_tokens::account_id.eq(account_id))).execute(conn)?;
+    diesel::delete(corporate_numbers::table.filter(corporate_numbers::account_id.eq(account_id))).execute(conn)?;
+    let addresses: Vec<String> = std::iter::once(email).chain(pending).collect();
+    // Mail not sent yet is not sent; what was sent is kept as a record without its contents.
+    diesel::update(
+        outbox::table
+            .filter(outbox::recipient.eq_any(&addresses))
+            .filter(outbox::state.eq_any([OutboxState::Pending.as_str(), OutboxState::Sending.as_str()])),
+    )
+    .set((
+        outbox::state.eq(OutboxState::Dead.as_str()),
+        outbox::last_error.eq(Some("the recipient's data was erased")),
+        outbox::lease_owner.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    diesel::update(outbox::table.filter(outbox::recipient.eq_any(&addresses)))
+        .set((
+            outbox::recipient.eq(&erased),
+            outbox::subject.eq("(erased)"),
+            outbox::body.eq(None::<String>),
+            outbox::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
