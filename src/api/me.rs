@@ -1,14 +1,17 @@
 //! The signed-in account: read and edit its own profile, change its password, erase it.
 
 use crate::api::account::{AccountOut, MePatch};
+use crate::api::activity::ActivityOut;
+use crate::api::audit_view::AuditEventOut;
 use crate::api::caller::CurrentUser;
+use crate::api::event_view::SessionOut;
 use crate::api::extract::Json;
 use crate::domain::account as rules;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::service::{self, accounts, accounts::ProfileEdit, erasure};
+use crate::service::{self, accounts, accounts::ProfileEdit, erasure, my_data};
 use crate::state::State;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Own account and profile.
@@ -139,4 +142,57 @@ pub async fn erase_me(state: State, user: CurrentUser, body: Json<EraseMe>) -> A
     service::run(&state.pool, move |conn| erasure::erase(conn, &mailer, &user, subject)).await?;
     state.public.invalidate();
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// One of the caller's activities in their data export.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyActivityOut {
+    pub activity: ActivityOut,
+    /// Its history as its owner sees it.
+    pub history: Vec<AuditEventOut>,
+    /// Its event sessions with their counts (no applicant's data).
+    pub sessions: Vec<SessionOut>,
+}
+
+/// Everything the registry holds about the caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyDataOut {
+    pub account: AccountOut,
+    pub activities: Vec<MyActivityOut>,
+    pub exported_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Own data (APPI): the account and profile, every activity with its history as the owner
+/// sees it and its sessions; the people who applied to those sessions are theirs, not the
+/// caller's, and are left out (their counts stay).
+#[utoipa::path(
+    operation_id = "export_my_data",
+    tag = "me",
+    security(("bearer" = [])),
+    responses((status = 200, body = MyDataOut))
+)]
+#[get("/me/export")]
+pub async fn export_me(state: State, user: CurrentUser) -> ApiResult<HttpResponse> {
+    let data = service::run(&state.pool, move |conn| my_data::my_data(conn, &user.id)).await?;
+    let mut activities = Vec::with_capacity(data.activities.len());
+    for a in data.activities {
+        activities.push(MyActivityOut {
+            history: a
+                .history
+                .into_iter()
+                .map(|e| AuditEventOut::new(e, true, None))
+                .collect::<ApiResult<_>>()?,
+            sessions: a.sessions.into_iter().map(SessionOut::new).collect::<ApiResult<_>>()?,
+            activity: ActivityOut::new(a.item)?,
+        });
+    }
+    let out = MyDataOut {
+        account: AccountOut::try_from(data.account)?,
+        activities,
+        exported_at: chrono::Utc::now(),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Disposition", "attachment; filename=\"my-data.json\""))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(out))
 }

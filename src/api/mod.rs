@@ -73,6 +73,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(me::patch_me)
             .service(me::change_password)
             .service(me::erase_me)
+            .service(me::export_me)
             .service(reference::categories)
             .service(reference::prefectures)
             .service(reference::industries)

@@ -15,6 +15,7 @@ pub mod event_clock;
 pub mod events;
 pub mod export;
 pub mod moderation;
+pub mod my_data;
 pub mod notices;
 pub mod outbox;
 pub mod password_reset;

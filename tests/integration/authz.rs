@@ -30,6 +30,7 @@ const RULES: &[(&str, &str, Who)] = &[
     ("PATCH", "/api/v1/me", Who::SignedIn),
     ("POST", "/api/v1/me/password", Who::SignedIn),
     ("DELETE", "/api/v1/me", Who::SignedIn),
+    ("GET", "/api/v1/me/export", Who::SignedIn),
     ("GET", "/api/v1/categories", Who::Anyone),
     ("GET", "/api/v1/prefectures", Who::Anyone),
     ("GET", "/api/v1/industries", Who::Anyone),

@@ -236,3 +236,44 @@ async fn an_admin_erases_an_account_for_a_request_received_by_other_means() {
     // Erasing again changes nothing and still answers.
     assert_eq!(w.app.post(&path, Some(&w.admin.token), json!({})).await.status, 204);
 }
+
+#[actix_web::test]
+async fn me_export_has_the_account_its_activities_and_no_applicant() {
+    let (w, id) = crate::event_util::with_activity().await;
+    let s = crate::event_util::session(&w.app, &w.org, &id, json!({"capacity": 5})).await;
+    let sid = s["id"].as_str().unwrap();
+    let applied = crate::event_util::apply(&w.app, sid, "applicant-of-theirs@example.jp").await;
+    assert_eq!(applied.status, 202, "{}", applied.body);
+    let draft = w.app.draft(&w.org, &w.campaign, "二つ目").await;
+    let r = w.app.get("/api/v1/me/export", Some(&w.org.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let d = &r.body;
+    assert_eq!(d["account"]["email"], w.org.email.as_str());
+    assert_eq!(d["account"]["phone"], "03-1234-5678");
+    let acts = d["activities"].as_array().unwrap();
+    let ids: Vec<&str> = acts.iter().map(|a| a["activity"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&id.as_str()) && ids.contains(&draft["id"].as_str().unwrap()));
+    let approved = acts.iter().find(|a| a["activity"]["id"] == id.as_str()).unwrap();
+    let actions: Vec<&str> = approved["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["create", "submit", "approve", "session_create"]);
+    // The moderator who approved is not named to the owner.
+    assert!(approved["history"][2]["actor_id"].is_null());
+    assert_eq!(approved["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(approved["sessions"][0]["id"], sid);
+    let text = String::from_utf8_lossy(&r.raw);
+    assert!(
+        !text.contains("applicant-of-theirs@example.jp"),
+        "an applicant's data is theirs"
+    );
+    assert!(!text.contains("password"), "{text}");
+    // Another registrant's export has none of it.
+    let other = w.app.get("/api/v1/me/export", Some(&w.ind.token)).await;
+    assert_eq!(other.body["activities"].as_array().unwrap().len(), 0);
+}
