@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `openapi`, `create-admin`, `seed-demo`.
+//! The command line: `serve` (the default), `migrate`, `openapi`, `create-admin`, `seed-demo`,
+//! `purge`.
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,20 @@ pub enum Command {
         /// The public display name.
         #[arg(long, default_value = "Administrator")]
         display_name: String,
+    },
+    /// After a campaign: erase the private data of the applicants to its sessions and of the
+    /// registrants with no activity in a later campaign. Prints the counts; changes nothing
+    /// without `--apply`.
+    Purge {
+        /// The campaign's slug.
+        #[arg(long)]
+        campaign: String,
+        /// Only if the campaign ended more than this many days ago.
+        #[arg(long)]
+        older_than_days: i64,
+        /// Erase (without it, a dry run).
+        #[arg(long)]
+        apply: bool,
     },
     /// Create, if absent, an open demo campaign with approved and pending activities.
     SeedDemo {

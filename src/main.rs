@@ -40,6 +40,24 @@ fn main() -> ExitCode {
                 telework_registry::service::accounts::create_admin(&mut conn, &hasher, &email, &password, &display_name)
             })
             .map(|(id, email)| println!("created admin {email} ({id})")),
+        Command::Purge {
+            campaign,
+            older_than_days,
+            apply,
+        } => server::open_and_migrate(&config)
+            .and_then(|pool| {
+                let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
+                telework_registry::service::erasure::purge(&mut conn, &campaign, older_than_days, apply)
+                    .map_err(|e| e.to_string())
+            })
+            .map(|p| {
+                let verb = if p.applied {
+                    "erased"
+                } else {
+                    "would erase (dry run; --apply erases)"
+                };
+                println!("{verb}: {} applicants, {} accounts", p.applicants, p.accounts)
+            }),
         Command::SeedDemo { activities } => server::open_and_migrate(&config)
             .and_then(|pool| seed::seed_demo(&pool, activities))
             .map(|report| println!("{report}")),

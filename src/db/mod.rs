@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod mail_tokens;
 pub mod outbox;
 pub mod public;
+pub mod purge;
 pub mod queue;
 pub mod schema;
 mod search_changes;

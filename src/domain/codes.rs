@@ -170,6 +170,8 @@ codes!(
         ExportRegistrations = "export_registrations",
         /// An account's private data was erased (at its own request or an admin's).
         AccountErase = "account_erase",
+        /// `telework-registry purge` erased the private data left from a past campaign.
+        Purge = "purge",
     }
 );
 

@@ -4,7 +4,7 @@
 //! `account_erase`. Run again after a failure, it goes on where it stopped.
 
 use crate::db::audit::AuditEvent;
-use crate::db::{self, accounts, erasure, now, Conn};
+use crate::db::{self, accounts, erasure, now, purge, Conn};
 use crate::domain::actor::Actor;
 use crate::domain::codes::{AuditAction, Role};
 use crate::domain::workflow::Action;
@@ -53,4 +53,54 @@ pub fn erase(conn: &mut Conn, mailer: &Mailer, actor: &Actor, account_id: String
         erasure::erase(conn, &account_id, now())?;
         AuditEvent::account(&account_id, &actor, AuditAction::AccountErase, None).insert(conn)
     })?)
+}
+
+/// What `purge` found (and, applied, erased).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Purged {
+    pub applicants: usize,
+    pub accounts: usize,
+    pub applied: bool,
+}
+
+/// After the campaign `slug` (ended more than `older_than_days` days ago): the private data
+/// of the applicants to its sessions, and of the registrants with no activity in a later
+/// campaign (their activities stay as they are). Only counts unless `apply`; an applied
+/// purge is audited (`purge`).
+pub fn purge(conn: &mut Conn, slug: &str, older_than_days: i64, apply: bool) -> ApiResult<Purged> {
+    let campaign = crate::db::campaigns::by_slug(conn, slug)?
+        .ok_or_else(|| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`")))?;
+    let today = now().date();
+    if campaign.ends_on + chrono::Duration::days(older_than_days.max(0)) >= today {
+        return Err(ApiError::conflict(
+            "campaign_too_recent",
+            format!(
+                "campaign `{slug}` ended on {}: not more than {older_than_days} days ago",
+                campaign.ends_on
+            ),
+        ));
+    }
+    let applicants = purge::applicants(conn, &campaign.id)?;
+    let departed = purge::departed(conn, &campaign.id, campaign.starts_on)?;
+    let found = Purged {
+        applicants: applicants.len(),
+        accounts: departed.len(),
+        applied: apply,
+    };
+    if !apply {
+        return Ok(found);
+    }
+    let detail = format!(
+        "campaign {slug}: {} applicants and {} accounts erased",
+        found.applicants, found.accounts
+    );
+    db::transaction(conn, move |conn| {
+        purge::erase_applicants(conn, &applicants)?;
+        let at = now();
+        for id in &departed {
+            erasure::erase(conn, id, at)?;
+        }
+        AuditEvent::system(AuditAction::Purge, detail).insert(conn)
+    })?;
+    Ok(found)
 }

@@ -37,6 +37,7 @@ mod process;
 mod proxy;
 mod public;
 mod public_more;
+mod purge;
 mod queue;
 mod queue_team;
 mod request_id;
