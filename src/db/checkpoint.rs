@@ -83,7 +83,10 @@ impl Checkpoints {
             return;
         }
         match passive(conn) {
-            Ok(_) => self.log_frames.store(0, Ordering::Relaxed),
+            // Copied to its end: the next group starts the log over.
+            Ok(o) if o.busy == 0 && o.log == o.checkpointed => self.log_frames.store(0, Ordering::Relaxed),
+            // Readers still need part of it: try again after the next group.
+            Ok(o) => self.log_frames.store(i64::from(o.log), Ordering::Relaxed),
             Err(e) => log::warn!("a checkpoint on the write connection failed: {e}"),
         }
     }

@@ -4,7 +4,9 @@
 //! keeps its events, now of a pseudonym.
 
 use super::activities::{ActivityRow, WithSlug};
-use super::schema::{accounts, activities, campaigns, corporate_numbers, mail_tokens, outbox, refresh_tokens};
+use super::schema::{
+    accounts, activities, campaigns, corporate_numbers, event_sessions, mail_tokens, outbox, refresh_tokens,
+};
 use super::{DbConn, Result};
 use crate::domain::codes::OutboxState;
 use crate::domain::workflow::Status;
@@ -59,11 +61,28 @@ pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<(
     diesel::delete(refresh_tokens::table.filter(refresh_tokens::account_id.eq(account_id))).execute(conn)?;
     diesel::delete(mail_tokens::table.filter(mail_tokens::account_id.eq(account_id))).execute(conn)?;
     diesel::delete(corporate_numbers::table.filter(corporate_numbers::account_id.eq(account_id))).execute(conn)?;
+    // The online rooms of its sessions are private too.
+    diesel::update(
+        event_sessions::table.filter(
+            event_sessions::activity_id.eq_any(
+                activities::table
+                    .filter(activities::account_id.eq(account_id))
+                    .select(activities::id),
+            ),
+        ),
+    )
+    .set(event_sessions::online_url.eq(None::<String>))
+    .execute(conn)?;
     let addresses: Vec<String> = std::iter::once(email).chain(pending).collect();
-    // Mail not sent yet is not sent; what was sent is kept as a record without its contents.
+    forget_mail_to(conn, &addresses, &erased, at)
+}
+
+/// The mail to `addresses`: what is not sent yet is not sent, and every row is kept as a
+/// record without its recipient (now `erased`), subject or body.
+pub fn forget_mail_to(conn: &mut DbConn, addresses: &[String], erased: &str, at: NaiveDateTime) -> Result<()> {
     diesel::update(
         outbox::table
-            .filter(outbox::recipient.eq_any(&addresses))
+            .filter(outbox::recipient.eq_any(addresses))
             .filter(outbox::state.eq_any([OutboxState::Pending.as_str(), OutboxState::Sending.as_str()])),
     )
     .set((
@@ -72,9 +91,9 @@ pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<(
         outbox::lease_owner.eq(None::<String>),
     ))
     .execute(conn)?;
-    diesel::update(outbox::table.filter(outbox::recipient.eq_any(&addresses)))
+    diesel::update(outbox::table.filter(outbox::recipient.eq_any(addresses)))
         .set((
-            outbox::recipient.eq(&erased),
+            outbox::recipient.eq(erased),
             outbox::subject.eq("(erased)"),
             outbox::body.eq(None::<String>),
             outbox::updated_at.eq(at),

@@ -20,9 +20,19 @@ pub fn applicants(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<String>> {
         .load(conn)?)
 }
 
-/// Erases the applicant of each application: name, address, organization and answers; the
-/// application (its status and times, and so the session's counts) stays.
-pub fn erase_applicants(conn: &mut DbConn, ids: &[String]) -> Result<()> {
+/// Erases the applicant of each application: name, address, organization and answers, and
+/// the mail to them (kept without recipient, subject or body); the application (its status
+/// and times, and so the session's counts) stays.
+pub fn erase_applicants(conn: &mut DbConn, ids: &[String], at: chrono::NaiveDateTime) -> Result<()> {
+    for part in ids.chunks(500) {
+        let emails: Vec<String> = applications::table
+            .filter(applications::id.eq_any(part))
+            .select(applications::email)
+            .load(conn)?;
+        super::erasure::forget_mail_to(conn, &emails, "erased-applicant@erased.invalid", at)?;
+        diesel::delete(application_tokens::table.filter(application_tokens::application_id.eq_any(part)))
+            .execute(conn)?;
+    }
     for id in ids {
         diesel::update(applications::table.find(id))
             .set((
@@ -33,7 +43,6 @@ pub fn erase_applicants(conn: &mut DbConn, ids: &[String]) -> Result<()> {
             ))
             .execute(conn)?;
     }
-    diesel::delete(application_tokens::table.filter(application_tokens::application_id.eq_any(ids))).execute(conn)?;
     Ok(())
 }
 

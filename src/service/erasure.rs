@@ -95,8 +95,8 @@ pub fn purge(conn: &mut Conn, slug: &str, older_than_days: i64, apply: bool) -> 
         found.applicants, found.accounts
     );
     db::transaction(conn, move |conn| {
-        purge::erase_applicants(conn, &applicants)?;
         let at = now();
+        purge::erase_applicants(conn, &applicants, at)?;
         for id in &departed {
             erasure::erase(conn, id, at)?;
         }

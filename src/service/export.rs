@@ -21,6 +21,10 @@ use tokio::sync::{mpsc, oneshot};
 pub const PAGE: i64 = 500;
 /// Encoded pages waiting for the client at most.
 const AHEAD: usize = 4;
+/// How long a client may take to read one page before the export is given up: an export
+/// holds a connection, a blocking thread and a snapshot (which keeps SQLite's log from
+/// starting over) while it waits.
+const STALL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Turns an export's rows into the bytes of its body.
 pub trait Encoder<R>: Send + 'static {
@@ -210,7 +214,7 @@ fn produce<S: Source, E: Encoder<S::Row>>(
     let Some(s) = started.take() else {
         return Ok(());
     };
-    if s.send(Ok(generation)).is_err() || tx.blocking_send(Ok(head)).is_err() {
+    if s.send(Ok(generation)).is_err() || !hand_over(tx, head) {
         return Ok(());
     }
     let mut count = 0;
@@ -220,11 +224,35 @@ fn produce<S: Source, E: Encoder<S::Row>>(
             break;
         }
         count += rows.len() as u64;
-        if tx.blocking_send(Ok(enc.rows(&rows)?)).is_err() {
+        if !hand_over(tx, enc.rows(&rows)?) {
             return Ok(());
         }
     }
     snap.end()?;
-    let _ = tx.blocking_send(Ok(enc.tail(count)?));
+    hand_over(tx, enc.tail(count)?);
     Ok(())
+}
+
+/// Gives the response one more chunk, waiting while it is [`AHEAD`] chunks behind; false
+/// when the client has gone or has not read for [`STALL`] (the response then breaks off).
+fn hand_over(tx: &mpsc::Sender<ApiResult<Bytes>>, chunk: Bytes) -> bool {
+    let started = std::time::Instant::now();
+    let mut chunk = Ok(chunk);
+    loop {
+        match tx.try_send(chunk) {
+            Ok(()) => return true,
+            Err(mpsc::error::TrySendError::Closed(_)) => return false,
+            Err(mpsc::error::TrySendError::Full(back)) if started.elapsed() < STALL => {
+                chunk = back;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                log::warn!(
+                    "an export was given up: its client read nothing for {} s",
+                    STALL.as_secs()
+                );
+                return false;
+            }
+        }
+    }
 }

@@ -87,6 +87,13 @@ async fn purge_erases_what_is_left_from_a_past_campaign_and_only_that() {
         .load(&mut *conn)
         .unwrap();
     assert!(emails[0].ends_with("@erased.invalid"), "{emails:?}");
+    use telework_registry::db::schema::outbox;
+    let mail: i64 = outbox::table
+        .filter(outbox::recipient.eq("past-applicant@example.jp"))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(mail, 0, "the mail to the applicant keeps no address");
     let ind: (String, Option<String>) = accounts::table
         .find(&w.ind.id)
         .select((accounts::email, accounts::phone))
