@@ -64,6 +64,9 @@ impl PasswordCost {
 pub struct Config {
     pub database: DbTarget,
     pub bind_addr: SocketAddr,
+    /// Whether the listening socket takes SO_REUSEPORT (`BIND_REUSE_PORT`), so that several
+    /// processes on one host share `bind_addr` and the kernel spreads connections over them.
+    pub bind_reuse_port: bool,
     /// Where clients reach the API (`PUBLIC_BASE_URL`), without a trailing slash; every link
     /// the API writes starts from it, never from request headers.
     pub public_base_url: String,
@@ -194,6 +197,7 @@ impl Config {
         Ok(Self {
             database,
             bind_addr,
+            bind_reuse_port: flag(&get, "BIND_REUSE_PORT")?,
             public_base_url,
             app_env,
             jwt_secret,
@@ -242,6 +246,15 @@ impl Config {
 
     pub fn is_production(&self) -> bool {
         self.app_env == AppEnv::Production
+    }
+}
+
+/// A `true`/`false` (or `1`/`0`) variable, false when unset.
+pub(crate) fn flag(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match get(name).as_deref().map(str::trim) {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(err(name, format!("must be true or false, got `{other}`"))),
     }
 }
 

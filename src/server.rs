@@ -20,7 +20,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     crate::mail::worker::spawn(pool.clone(), &config)?;
     let mailer = crate::mail::Mailer::new(&config);
     crate::service::event_clock::spawn(pool.clone(), mailer, config.mail.poll.max(Duration::from_secs(1)))?;
-    let addr = config.bind_addr;
+    let (addr, reuse_port) = (config.bind_addr, config.bind_reuse_port);
     let workers = config.workers;
     let request_timeout = config.client_request_timeout;
     // Queries and password hashing run on each worker's blocking threads. More threads than
@@ -34,11 +34,27 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .client_request_timeout(request_timeout)
         .client_disconnect_timeout(Duration::from_secs(2))
         .keep_alive(Duration::from_secs(30))
-        .shutdown_timeout(30)
-        .bind(addr)
-        .map_err(|e| format!("cannot listen on {addr} (BIND_ADDR): {e}"))?;
+        .shutdown_timeout(30);
+    let cannot = |e: std::io::Error| format!("cannot listen on {addr} (BIND_ADDR): {e}");
+    let server = if reuse_port {
+        server.listen(shared_listener(addr).map_err(cannot)?).map_err(cannot)?
+    } else {
+        server.bind(addr).map_err(cannot)?
+    };
     println!("telework-registry listening on http://{addr} — API docs at http://{addr}/docs/");
     server.run().await.map_err(|e| format!("server error: {e}"))
+}
+
+/// A listening socket with SO_REUSEPORT (and SO_REUSEADDR and the backlog actix-web's own
+/// `bind` gives), which other processes may bind to as well.
+fn shared_listener(addr: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 /// Connects and applies pending migrations, so a fresh database is ready before requests.

@@ -75,6 +75,23 @@ function bench.count_status(status)
    status_counts[status] = (status_counts[status] or 0) + 1
 end
 
+-- Runs bench/lua/NAME.lua in an environment of its own (falling back to the globals, which
+-- hold wrk, bench and tid) and returns that environment, with its init and request.
+function bench.load_scenario(name)
+   local chunk = assert(loadfile(os.getenv("BENCH_LUA_DIR") .. "/" .. name .. ".lua"))
+   local env = setmetatable({}, { __index = _G })
+   setfenv(chunk, env)
+   chunk()
+   return env
+end
+
+-- The sum over all threads of the number each keeps in the global NAME (main state only).
+function bench.sum(name)
+   local n = 0
+   for _, t in ipairs(all_threads) do n = n + (t:get(name) or 0) end
+   return n
+end
+
 -- Machine-readable lines for bench/run: "bench: key value".
 function done(summary, latency, requests)
    local d, g, ex, u, statuses = 0, 0, 0, 0, {}

@@ -37,23 +37,13 @@ local mix_spec = os.getenv("BENCH_MIX")
 if mix_spec == nil or mix_spec == "" then mix_spec = DEFAULT_MIX end
 local mix, mix_total = parse_mix(mix_spec)
 
--- Runs bench/lua/NAME.lua in an environment of its own (falling back to the globals, which
--- hold wrk, bench and tid) and returns that environment, with its init and request.
-local function load_scenario(name)
-   local chunk = assert(loadfile(os.getenv("BENCH_LUA_DIR") .. "/" .. name .. ".lua"))
-   local env = setmetatable({}, { __index = _G })
-   setfenv(chunk, env)
-   chunk()
-   return env
-end
-
 local builders = {}
 local tokens
 
 function init(args)
    bench.init_thread()
    for _, name in ipairs({ "filtered", "by_id", "search", "create" }) do
-      local scenario = load_scenario(name)
+      local scenario = bench.load_scenario(name)
       scenario.init(args)
       builders[name] = scenario.request
    end

@@ -18,6 +18,7 @@ mod generation;
 mod median;
 
 use crate::db;
+use crate::domain::page::Total;
 use crate::error::ApiResult;
 use actix_web::web::Bytes;
 use budget::{Budgeted, Weighed};
@@ -45,7 +46,7 @@ pub struct FirstPage {
     pub items: Vec<(Bytes, String)>,
     /// Whether more items follow the last one held.
     pub more: bool,
-    pub total: i64,
+    pub total: Total,
 }
 
 impl Weighed for Cached {
@@ -76,7 +77,7 @@ pub struct PublicCache {
     entries: Mutex<Budgeted<Cached>>,
     pages: Mutex<Budgeted<FirstPage>>,
     /// `total` per filter (whatever the page), tagged with its generation.
-    counts: Mutex<HashMap<String, (i64, i64)>>,
+    counts: Mutex<HashMap<String, (i64, Total)>>,
     /// Responses being made, by generation and key.
     pub making: Flights<Bytes>,
     /// First pages being made, by generation and filter.
@@ -208,12 +209,12 @@ impl PublicCache {
     }
 
     /// The cached `total` of a filter at `generation`.
-    pub fn count(&self, key: &str, generation: i64) -> Option<i64> {
+    pub fn count(&self, key: &str, generation: i64) -> Option<Total> {
         let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         counts.get(key).filter(|(g, _)| *g == generation).map(|(_, n)| *n)
     }
 
-    pub fn put_count(&self, key: String, generation: i64, total: i64) {
+    pub fn put_count(&self, key: String, generation: i64, total: Total) {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         if counts.len() >= MAX_COUNTS {
             counts.retain(|_, (g, _)| *g == generation);
@@ -303,8 +304,8 @@ mod tests {
     #[test]
     fn counts_are_tied_to_their_generation() {
         let cache = PublicCache::new(Duration::from_millis(250));
-        cache.put_count("f".into(), 3, 42);
-        assert_eq!(cache.count("f", 3), Some(42));
+        cache.put_count("f".into(), 3, Total::exact(42));
+        assert_eq!(cache.count("f", 3), Some(Total::exact(42)));
         assert_eq!(cache.count("f", 4), None);
     }
 

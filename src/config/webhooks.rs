@@ -1,6 +1,6 @@
 //! Webhook settings from the environment.
 
-use super::{err, ConfigError};
+use super::{flag, ConfigError};
 
 /// What webhook URLs may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -18,13 +18,5 @@ impl WebhookConfig {
             allow_http: flag(get, "WEBHOOK_ALLOW_HTTP")?,
             allow_private: flag(get, "WEBHOOK_ALLOW_PRIVATE")?,
         })
-    }
-}
-
-fn flag(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
-    match get(name).as_deref().map(str::trim) {
-        None | Some("false") | Some("0") => Ok(false),
-        Some("true") | Some("1") => Ok(true),
-        Some(other) => Err(err(name, format!("must be true or false, got `{other}`"))),
     }
 }

@@ -28,6 +28,7 @@ pub mod schema;
 mod search_changes;
 pub mod snapshot;
 mod target;
+pub mod text_search;
 pub mod tokens;
 pub mod webhooks;
 mod writer;

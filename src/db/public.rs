@@ -8,11 +8,11 @@ use diesel::prelude::*;
 use super::schema::{activities, campaigns};
 use super::Backend;
 use crate::domain::codes::Kind;
-use crate::domain::page::Cursor;
+use crate::domain::page::{Cursor, Total};
 use crate::domain::workflow::Status;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::sql;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
 
 /// Exactly the columns of the public view: nothing private can be selected by accident.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -55,57 +55,8 @@ pub struct PublicFilter {
     pub sessions_between: Option<(Option<NaiveDateTime>, Option<NaiveDateTime>)>,
 }
 
-/// Queries of this many characters or more use the trigram index; shorter ones the index of
-/// characters and character pairs (`activities_grams`).
-pub const TRIGRAM: usize = 3;
-
-/// An FTS5 phrase for `s`: with the trigram tokenizer, a phrase matches as a substring.
-fn fts_phrase(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// The SQLite search index that answers `q` and the MATCH expression for it.
-fn text_index(q: &str) -> (&'static str, String) {
-    match crate::domain::text::search_gram(q) {
-        Some(token) => ("activities_grams", fts_phrase(&token)),
-        None => ("activities_search", fts_phrase(q)),
-    }
-}
-
-/// How SQLite reads a page of a text search (PostgreSQL's planner chooses by itself).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SearchPlan {
-    /// Walk a listing index in order and test each row's text: cheap when matches are
-    /// dense, since a page is found after about `limit / density` rows.
-    Scan,
-    /// Walk a listing index in order and test each entry's `seq` against the matches read
-    /// from the search index, visiting only the rows that match: the middle ground.
-    Walk,
-    /// Read the matches from the search index and sort them: cheap when they are few.
-    Matches,
-}
-
-impl SearchPlan {
-    /// The cheapest plan by estimated cost, for `matches` of about `rows` rows and a page of
-    /// `limit`. The costs per row are measured on the seeded data (microseconds): visiting a
-    /// table row about 2 (6 when it is also sorted), testing an index entry against the
-    /// matches 0.2, collecting a match from the search index 0.3. `rows` may overestimate;
-    /// that only favours reading the matches.
-    pub fn choose(matches: i64, rows: i64, limit: i64) -> Self {
-        let (m, n, l) = (matches.max(1) as f64, rows.max(1) as f64, (limit + 1) as f64);
-        let walked = l * n / m;
-        let scan = walked * 2.0;
-        let walk = m * 0.3 + walked * 0.2 + l * 2.0;
-        let read = m * 6.0;
-        if scan <= walk && scan <= read {
-            Self::Scan
-        } else if walk <= read {
-            Self::Walk
-        } else {
-            Self::Matches
-        }
-    }
-}
+use super::text_search;
+pub use super::text_search::SearchPlan;
 
 /// The approved activities that pass `$f`. On SQLite with `q`, `$plan` says how the text is
 /// matched (`Scan`: instr on each row; otherwise membership in the search index), and
@@ -169,11 +120,21 @@ macro_rules! filtered {
             q = q.filter(activities::id.eq_any(starting));
         }
         if let Some(text) = &f.q {
-            if $backend == Backend::Postgres {
-                // Backslash is PostgreSQL's default LIKE escape; an explicit (bound) ESCAPE
-                // would turn the pattern into like_escape(…), which the trigram index
-                // cannot serve.
-                q = q.filter(activities::search_text.like(format!("%{}%", super::like_escape(text))));
+            if $backend == Backend::Postgres && plan == Some(SearchPlan::Scan) {
+                // Not indexable, so the planner walks a listing index in order.
+                q = q.filter(
+                    sql::<Bool>("strpos(activities.search_text, ")
+                        .bind::<Text, _>(text.clone())
+                        .sql(") > 0"),
+                );
+            } else if let (Backend::Postgres, Some(_), Some(key)) = ($backend, plan, text_search::pg_gram_key(text)) {
+                q = q.filter(
+                    sql::<Bool>(text_search::PG_SHORT_MATCH)
+                        .bind::<BigInt, _>(key)
+                        .sql(text_search::PG_SHORT_END),
+                );
+            } else if $backend == Backend::Postgres {
+                q = q.filter(activities::search_text.like(text_search::pg_like_pattern(text)));
             } else if plan == Some(SearchPlan::Scan) {
                 // Both sides are already in search form, so a plain byte search (instr)
                 // decides, much faster than LIKE's per-character case folding.
@@ -184,7 +145,7 @@ macro_rules! filtered {
                 );
             } else {
                 // Unless the search index drives, `+seq` keeps SQLite from doing so.
-                let (index, phrase) = text_index(text);
+                let (index, phrase) = text_search::sqlite_index(text);
                 let seq = if $drive { "activities.seq" } else { "+activities.seq" };
                 q = q.filter(
                     sql::<Bool>(&format!("{seq} IN (SELECT rowid FROM {index} WHERE {index} MATCH "))
@@ -202,11 +163,8 @@ pub type Rows = Vec<(PublicRow, String)>;
 
 /// One page of approved activities, newest approval first, with their campaign slugs.
 pub fn list(conn: &mut DbConn, f: &PublicFilter, cursor: Option<&Cursor>, limit: i64) -> Result<Rows> {
-    let plan = match (conn.backend(), &f.q) {
-        (Backend::Sqlite, Some(q)) => {
-            let matches = text_matches(conn, q)?;
-            Some(SearchPlan::choose(matches, row_estimate(conn)?, limit))
-        }
+    let plan = match &f.q {
+        Some(q) => Some(text_search::plan_for(conn, q, limit)?),
         _ => None,
     };
     list_with(conn, f, cursor, limit, plan)
@@ -219,9 +177,10 @@ pub fn page(
     f: &PublicFilter,
     cursor: Option<&Cursor>,
     limit: i64,
-    known_total: Option<i64>,
-) -> Result<(Rows, i64)> {
-    let (Backend::Sqlite, Some(q)) = (conn.backend(), &f.q) else {
+    known_total: Option<Total>,
+) -> Result<(Rows, Total)> {
+    let backend = conn.backend();
+    let Some(q) = f.q.as_deref() else {
         let rows = list_with(conn, f, cursor, limit, None)?;
         let total = match known_total {
             Some(total) => total,
@@ -229,23 +188,53 @@ pub fn page(
         };
         return Ok((rows, total));
     };
+    if backend == Backend::Postgres {
+        return pg_page(conn, f, q, cursor, limit, known_total);
+    }
     let matches = match known_total {
         Some(total) if only_text(f) => total,
-        _ => text_matches(conn, q)?,
+        _ => text_search::matches(conn, q)?,
     };
     let total = match known_total {
         Some(total) => total,
         None if only_text(f) => matches,
         None => count(conn, f)?,
     };
-    if total == 0 {
-        return Ok((Vec::new(), 0));
+    if total.n == 0 {
+        return Ok((Vec::new(), total));
     }
-    let plan = SearchPlan::choose(matches, row_estimate(conn)?, limit);
+    let plan = SearchPlan::choose(matches.n, text_search::row_estimate(conn)?, limit);
     Ok((list_with(conn, f, cursor, limit, Some(plan))?, total))
 }
 
-/// [`list`] with the search plan chosen (SQLite with `q` only).
+/// [`page`] on PostgreSQL, whose counts visit every match: the plan comes from a sample of
+/// the newest activities, and a first page that holds every match is its own total.
+fn pg_page(
+    conn: &mut DbConn,
+    f: &PublicFilter,
+    q: &str,
+    cursor: Option<&Cursor>,
+    limit: i64,
+    known_total: Option<Total>,
+) -> Result<(Rows, Total)> {
+    let rows = text_search::row_estimate(conn)?;
+    let sampled = text_search::pg_sample(conn, q)?;
+    let matches = match known_total {
+        Some(total) if only_text(f) && !total.lower_bound => total.n,
+        _ => text_search::pg_estimate(sampled, rows),
+    };
+    let plan = SearchPlan::choose_on(Backend::Postgres, matches, rows, limit);
+    let page = list_with(conn, f, cursor, limit, Some(plan))?;
+    let total = match known_total {
+        Some(total) => total,
+        None if cursor.is_none() && page.len() as i64 <= limit => Total::exact(page.len() as i64),
+        None if only_text(f) => text_search::pg_matches(conn, q, sampled)?,
+        None => count(conn, f)?,
+    };
+    Ok((page, total))
+}
+
+/// [`list`] with the search plan chosen (for a filter with `q`).
 pub fn list_with(
     conn: &mut DbConn,
     f: &PublicFilter,
@@ -254,12 +243,13 @@ pub fn list_with(
     plan: Option<SearchPlan>,
 ) -> Result<Rows> {
     let backend = conn.backend();
-    let plan = if backend == Backend::Sqlite && f.q.is_some() {
-        Some(plan.unwrap_or(SearchPlan::Walk))
-    } else {
-        None
+    let plan = match &f.q {
+        Some(_) => Some(plan.unwrap_or(SearchPlan::Walk)),
+        _ => None,
     };
-    let mut q = filtered!(f, backend, plan, plan == Some(SearchPlan::Matches));
+    // SQLite reads the matches first and sorts them after; PostgreSQL's planner decides.
+    let sorted_after = backend == Backend::Sqlite && plan == Some(SearchPlan::Matches);
+    let mut q = filtered!(f, backend, plan, sorted_after);
     if let Some(c) = cursor {
         q = q.filter(super::keyset(
             "activities.approved_at",
@@ -270,7 +260,7 @@ pub fn list_with(
         ));
     }
     let q = q.select(PublicRow::as_select()).limit(limit + 1);
-    let rows: Vec<PublicRow> = if plan == Some(SearchPlan::Matches) {
+    let rows: Vec<PublicRow> = if sorted_after {
         // Sorted after reading the matches; `+` keeps SQLite from walking an index for order.
         q.order(sql::<Bool>("+activities.approved_at DESC, +activities.id DESC"))
             .load(conn)?
@@ -290,32 +280,25 @@ fn only_text(f: &PublicFilter) -> bool {
         && f.format.is_none()
 }
 
-/// How many approved activities contain `q`, counted in the search index (which holds
-/// exactly the approved activities) without visiting the table (SQLite).
-fn text_matches(conn: &mut DbConn, q: &str) -> Result<i64> {
-    let (index, phrase) = text_index(q);
-    let row: super::Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {index} WHERE {index} MATCH ?"))
-        .bind::<Text, _>(phrase)
-        .get_result(conn)?;
-    Ok(row.n)
-}
-
-/// An upper bound of the activity rows, read from the end of activities_seq_key (SQLite).
-fn row_estimate(conn: &mut DbConn) -> Result<i64> {
-    let row: super::Count = diesel::sql_query("SELECT IFNULL(MAX(seq), 0) AS n FROM activities").get_result(conn)?;
-    Ok(row.n)
-}
-
 /// How many approved activities match.
-pub fn count(conn: &mut DbConn, f: &PublicFilter) -> Result<i64> {
+pub fn count(conn: &mut DbConn, f: &PublicFilter) -> Result<Total> {
     let backend = conn.backend();
-    if let (Backend::Sqlite, Some(text)) = (backend, &f.q) {
-        if only_text(f) {
-            return text_matches(conn, text);
-        }
+    let plan = match &f.q {
+        Some(q) if only_text(f) => return text_search::matches(conn, q),
+        Some(_) => Some(SearchPlan::Walk),
+        _ => None,
+    };
+    if backend == Backend::Postgres && plan.is_some() {
+        // Counted up to the limit, as text_search::matches does.
+        let found: Vec<i32> = filtered!(f, backend, plan, false)
+            .select(sql::<Integer>("1"))
+            .limit(text_search::PG_COUNT_LIMIT + 1)
+            .load(conn)?;
+        return Ok(text_search::capped(found.len() as i64));
     }
-    let plan = (backend == Backend::Sqlite && f.q.is_some()).then_some(SearchPlan::Walk);
-    Ok(filtered!(f, backend, plan, false).count().get_result(conn)?)
+    Ok(Total::exact(
+        filtered!(f, backend, plan, false).count().get_result(conn)?,
+    ))
 }
 
 /// One approved activity.
@@ -396,21 +379,4 @@ fn campaign_slugs(conn: &mut DbConn, needed: &[&str]) -> Result<std::collections
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SearchPlan;
-
-    #[test]
-    fn search_plans_follow_the_density_of_matches() {
-        // 100,000 rows, a first page of 100.
-        assert_eq!(SearchPlan::choose(90_000, 100_000, 100), SearchPlan::Scan);
-        assert_eq!(SearchPlan::choose(2_000, 100_000, 100), SearchPlan::Walk);
-        assert_eq!(SearchPlan::choose(50, 100_000, 100), SearchPlan::Matches);
-        assert_eq!(SearchPlan::choose(0, 100_000, 100), SearchPlan::Matches);
-        // The same share of matches is a walk at 1M rows where it is a scan at 10k.
-        assert_eq!(SearchPlan::choose(200_000, 1_000_000, 100), SearchPlan::Scan);
-        assert_eq!(SearchPlan::choose(20_000, 1_000_000, 100), SearchPlan::Walk);
-    }
 }

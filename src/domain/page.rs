@@ -86,6 +86,19 @@ pub fn try_finish<R, T, E>(
     })
 }
 
+/// How many items match a filter: exact, or, where counting stopped early, at least `n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    pub n: i64,
+    pub lower_bound: bool,
+}
+
+impl Total {
+    pub fn exact(n: i64) -> Self {
+        Self { n, lower_bound: false }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@
       loading: "読み込み中…",
       error: "取組を読み込めませんでした。時間をおいてもう一度お試しください。",
       empty: "条件に合う取組はありません。",
-      count: (n) => `${n.toLocaleString("ja-JP")}件の取組`,
+      count: (n, atLeast) => `${n.toLocaleString("ja-JP")}件${atLeast ? "以上" : ""}の取組`,
       more: "もっと見る",
       kind: { organization: "団体", individual: "個人" },
       range: "〜",
@@ -49,7 +49,7 @@
       loading: "Loading…",
       error: "The activities could not be loaded. Please try again later.",
       empty: "No activities match.",
-      count: (n) => `${n.toLocaleString("en")} ${n === 1 ? "activity" : "activities"}`,
+      count: (n, atLeast) => `${n.toLocaleString("en")}${atLeast ? "+" : ""} ${n === 1 ? "activity" : "activities"}`,
       more: "Show more",
       kind: { organization: "Organization", individual: "Individual" },
       range: " – ",
@@ -271,7 +271,7 @@ a { color: var(--tw-accent, #0b5cad); text-decoration: underline; }
         }
         this._cursor = page.next_cursor || null;
         this._more.hidden = !this._cursor;
-        this._status.textContent = page.total > 0 ? t.count(page.total) : t.empty;
+        this._status.textContent = page.total > 0 ? t.count(page.total, page.total_is_lower_bound) : t.empty;
         this._section.dataset.state = "ready";
         if (more && first) first.querySelector("article").focus();
       } catch (err) {

@@ -41,6 +41,7 @@ mod purge;
 mod queue;
 mod queue_team;
 mod request_id;
+mod search_backends;
 mod smtp;
 mod tls;
 mod web;

@@ -202,7 +202,8 @@ pub(crate) fn assert_indexed(
 }
 
 /// Loads `n` activities of one owner, mostly approved, spread over prefectures, categories
-/// and texts, then refreshes the planner's statistics.
+/// and texts, then refreshes the planner's statistics. The ids and texts depend on `n` alone,
+/// so two databases loaded alike hold the same rows (in the same order of approval).
 pub(crate) fn load(conn: &mut DbConn, n: usize) {
     use telework_registry::db::accounts::{self, NewAccount};
     use telework_registry::db::activities::ActivityRow;
@@ -211,7 +212,7 @@ pub(crate) fn load(conn: &mut DbConn, n: usize) {
     use telework_registry::domain::activity::ActivityText;
     let now = db::now();
     let profile = Profile::default();
-    let owner = db::new_id();
+    let owner = "0192f1a0-0000-7000-8000-00000000000a".to_owned();
     accounts::insert(
         conn,
         &NewAccount::new(
@@ -225,7 +226,7 @@ pub(crate) fn load(conn: &mut DbConn, n: usize) {
         ),
     )
     .unwrap();
-    let campaign = db::new_id();
+    let campaign = "0192f1a0-0000-7000-8000-00000000000c".to_owned();
     let day = now.date();
     campaigns::insert(
         conn,
@@ -259,6 +260,9 @@ pub(crate) fn load(conn: &mut DbConn, n: usize) {
             let status = if i % 10 == 0 { "pending" } else { "approved" };
             let rare = if i % 100 == 0 {
                 "サテライトオフィス"
+            } else if i % 37 == 0 {
+                // ASCII, LIKE's special characters and a space.
+                " 100%達成 a_b"
             } else {
                 ""
             };
@@ -282,6 +286,7 @@ pub(crate) fn load(conn: &mut DbConn, n: usize) {
             activities::insert(
                 conn,
                 &ActivityRow {
+                    id: format!("0192f1a0-0000-7000-8001-{i:012}"),
                     status: Status::parse(status).unwrap(),
                     queued_at: (status == "pending").then_some(at),
                     approved_at: (status == "approved").then_some(at),

@@ -10,7 +10,7 @@ use crate::db::public::{self, PublicFilter, PublicRow};
 use crate::db::{self, campaigns, Pool};
 use crate::domain::activity::category_codes;
 use crate::domain::codes::{Kind, StatsDimension};
-use crate::domain::page::{self, Cursor, MAX_LIMIT};
+use crate::domain::page::{self, Cursor, Total, MAX_LIMIT};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
 use actix_web::web::Bytes;
@@ -80,11 +80,16 @@ pub async fn page(pool: &Pool, cache: &PublicCache, listing: Listing, generation
         Ok(PublicPage {
             items: page.items,
             next_cursor: page.next_cursor,
-            total,
+            total: total.n,
+            total_is_lower_bound: total.lower_bound,
         })
     })
     .await?;
-    cache.put_count(filter_key, generation, page.total);
+    let total = Total {
+        n: page.total,
+        lower_bound: page.total_is_lower_bound,
+    };
+    cache.put_count(filter_key, generation, total);
     json_bytes(&page)
 }
 
@@ -240,7 +245,14 @@ fn slice_first_page(first: &FirstPage, limit: usize) -> Bytes {
         Some(cursor) => body.extend_from_slice(format!("\"{cursor}\"").as_bytes()),
         None => body.extend_from_slice(b"null"),
     }
-    body.extend_from_slice(format!(",\"total\":{}}}", first.total).as_bytes());
+    let total = first.total;
+    body.extend_from_slice(
+        format!(
+            ",\"total\":{},\"total_is_lower_bound\":{}}}",
+            total.n, total.lower_bound
+        )
+        .as_bytes(),
+    );
     Bytes::from(body)
 }
 
@@ -256,7 +268,7 @@ mod tests {
                 .map(|i| (Bytes::from(format!("{{\"id\":{i}}}")), format!("c{i}")))
                 .collect(),
             more,
-            total: 42,
+            total: Total::exact(42),
         }
     }
 
@@ -268,11 +280,11 @@ mod tests {
     fn first_pages_are_sliced_into_the_page_shape() {
         assert_eq!(
             parsed(slice_first_page(&first(3, false), 2)),
-            json!({"items": [{"id": 0}, {"id": 1}], "next_cursor": "c1", "total": 42})
+            json!({"items": [{"id": 0}, {"id": 1}], "next_cursor": "c1", "total": 42, "total_is_lower_bound": false})
         );
         assert_eq!(
             parsed(slice_first_page(&first(3, false), 3)),
-            json!({"items": [{"id": 0}, {"id": 1}, {"id": 2}], "next_cursor": null, "total": 42})
+            json!({"items": [{"id": 0}, {"id": 1}, {"id": 2}], "next_cursor": null, "total": 42, "total_is_lower_bound": false})
         );
         assert_eq!(
             parsed(slice_first_page(&first(3, true), 5))["next_cursor"],
@@ -281,7 +293,7 @@ mod tests {
         );
         assert_eq!(
             parsed(slice_first_page(&first(0, false), 20)),
-            json!({"items": [], "next_cursor": null, "total": 42})
+            json!({"items": [], "next_cursor": null, "total": 42, "total_is_lower_bound": false})
         );
     }
 }

@@ -80,8 +80,13 @@ impl PublicActivity {
 pub struct PublicPage {
     pub items: Vec<PublicActivity>,
     pub next_cursor: Option<String>,
-    /// How many approved activities match the filters.
+    /// How many approved activities match the filters; with `total_is_lower_bound`, at
+    /// least this many.
     pub total: i64,
+    /// True when counting stopped early and `total` is a lower bound: on PostgreSQL, a text
+    /// search (`q`) matching more than 1,000 activities is counted up to 1,000. The items
+    /// and their order are exact all the same.
+    pub total_is_lower_bound: bool,
 }
 
 /// Approved totals of one campaign.
