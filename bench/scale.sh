@@ -25,8 +25,11 @@ stop_scale() {
 start_scale() { # N
     local i start_s=${EPOCHREALTIME%.*}
     cd "$CURRENT_DIR"
+    # As an operator would: the cores shared out, at least one worker each.
+    local workers=$(($(nproc) / $1))
+    ((workers > 0)) || workers=1
     for i in $(seq "$1"); do
-        env "${SERVER_ENV[@]}" BIND_REUSE_PORT=true "$BIN" serve >"$CURRENT_DIR/scale-$1-$i.log" 2>&1 &
+        env "${SERVER_ENV[@]}" BIND_REUSE_PORT=true WORKERS=$workers "$BIN" serve >"$CURRENT_DIR/scale-$1-$i.log" 2>&1 &
         SCALE_PIDS+=($!)
     done
     cd "$ROOT"

@@ -42,6 +42,12 @@ fn bad_values_name_their_variable() {
         "DATABASE_URL"
     );
     assert_eq!(config(&[("BIND_ADDR", "nope")]).unwrap_err().variable, "BIND_ADDR");
+    assert!(!config(&[]).unwrap().bind_reuse_port);
+    assert!(config(&[("BIND_REUSE_PORT", "true")]).unwrap().bind_reuse_port);
+    assert_eq!(
+        config(&[("BIND_REUSE_PORT", "yes")]).unwrap_err().variable,
+        "BIND_REUSE_PORT"
+    );
     assert_eq!(
         config(&[("AUTH_RATE_LIMIT_PER_MINUTE", "0")]).unwrap_err().variable,
         "AUTH_RATE_LIMIT_PER_MINUTE"

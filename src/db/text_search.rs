@@ -171,8 +171,17 @@ fn pg_count(conn: &mut DbConn, q: &str, dense: bool) -> Result<Total> {
 }
 
 /// How many of the newest [`PG_SAMPLE`] approved activities contain `q` (PostgreSQL: a walk
-/// of the listing index, about a millisecond).
+/// of the listing index, about a millisecond). The walk is the only plan allowed: without
+/// statistics (a table not yet analyzed) the planner would sort the whole table instead.
 pub fn pg_sample(conn: &mut DbConn, q: &str) -> Result<i64> {
+    super::transaction_on(conn, |conn| {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off;")?;
+        pg_sample_in(conn, q)
+    })
+}
+
+fn pg_sample_in(conn: &mut DbConn, q: &str) -> Result<i64> {
     let row: super::Count = diesel::sql_query(
         "SELECT count(*) AS n FROM (SELECT search_text FROM activities WHERE status = 'approved' \
          ORDER BY approved_at DESC, id DESC LIMIT $1) AS newest WHERE strpos(newest.search_text, $2) > 0",
@@ -227,13 +236,16 @@ pub fn pg_estimate(sampled: i64, rows: i64) -> i64 {
     sampled * rows / PG_SAMPLE
 }
 
-/// An upper bound of the activity rows: the end of activities_seq_key (SQLite), the
-/// planner's estimate (PostgreSQL).
+/// An upper bound of the activity rows: the end of activities_seq_key (SQLite); on
+/// PostgreSQL the live rows its statistics count as rows are written (the planner's
+/// `reltuples` is stale, or -1, until the table is next analyzed, e.g. right after a bulk
+/// load), or `reltuples` where the statistics were reset.
 pub fn row_estimate(conn: &mut DbConn) -> Result<i64> {
     let sql = match conn.backend() {
         Backend::Sqlite => "SELECT IFNULL(MAX(seq), 0) AS n FROM activities",
         Backend::Postgres => {
-            "SELECT GREATEST(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = 'activities'::regclass"
+            "SELECT GREATEST(s.n_live_tup, c.reltuples, 0)::bigint AS n FROM pg_class c \
+             LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = 'activities'::regclass"
         }
     };
     let row: super::Count = diesel::sql_query(sql).get_result(conn)?;

@@ -62,11 +62,14 @@ pub fn seed_demo(pool: &Pool, n: usize) -> Result<String, String> {
         .map_err(|e| format!("seed-demo failed: {e}"))?;
     // One big transaction leaves a WAL as large as the data; fold it into the database now
     // rather than making the server's first writes do it.
-    if let DbConn::Sqlite(c) = &mut *conn {
-        use diesel::connection::SimpleConnection;
-        c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
-            .map_err(|e| format!("checkpoint after seeding: {e}"))?;
+    // PostgreSQL plans by statistics that autovacuum refreshes only after a while: analyze
+    // the bulk load now, as after any bulk load.
+    use diesel::connection::SimpleConnection;
+    match &mut *conn {
+        DbConn::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);"),
+        DbConn::Pg(c) => c.batch_execute("ANALYZE activities, accounts;"),
     }
+    .map_err(|e| format!("checkpoint or statistics after seeding: {e}"))?;
     Ok(match report {
         Seeded::Nothing { approved } => {
             format!("campaign {DEMO_SLUG} already has {approved} approved activities (wanted {n}); nothing seeded")

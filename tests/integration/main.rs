@@ -41,6 +41,7 @@ mod purge;
 mod queue;
 mod queue_team;
 mod request_id;
+mod reuse_port;
 mod search_backends;
 mod smtp;
 mod tls;
