@@ -40,7 +40,10 @@ start_scale() { # N
             nap 0.05
         done
     done
-    until probe_ready; do nap 0.05; done
+    until probe_ready; do
+        ((${EPOCHREALTIME%.*} - start_s <= READY_TIMEOUT_S)) || die "the scale-out processes were not ready"
+        nap 0.05
+    done
 }
 
 # The registrants' activities created since MARK, by status: "drafts pending".
@@ -70,14 +73,15 @@ scale_out() {
         settle
         created=$(awk '$1 == "bench:" && $2 == "created" { print $3 }' "$CURRENT_DIR/scale-$n-mixed.wrk")
         submitted=$(awk '$1 == "bench:" && $2 == "submitted" { print $3 }' "$CURRENT_DIR/scale-$n-mixed.wrk")
+        [[ -n $created && -n $submitted ]] || die "scale-$n-mixed printed no created/submitted counts"
         counts=$(scale_counts "$mark")
         read -r drafts pending <<<"$counts"
         # Answered creates missing from the database, and answered submits not pending there.
         lost=$(awk -v c="$created" -v s="$submitted" -v d="$drafts" -v p="$pending" \
             'BEGIN { l = (c - (d + p)); l = l > 0 ? l : 0; m = s - p; m = m > 0 ? m : 0; print l + m }')
         stop_scale
-        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n' "$n" \
-            "$(fmt_int "$reads_rps")" "$(awk -v a="$reads_rps" -v b="$one_read" 'BEGIN { printf "%.2f", a / b }')" \
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n' "$(group "$SIZE")" "$n" \
+            "$(fmt_int "$reads_rps")" "$(awk -v a="$reads_rps" -v b="$one_read" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
             "$(fmt_ms "$reads_p99")" "$reads_bad" "$(fmt_int "$W_OK_RPS")" "$(fmt_ms "$W_P99")" \
             "${W_STATUSES:-none}" "$(group "$created")" "$(group "$submitted")" "$lost" >>"$RUN_DIR/scale.md"
     done

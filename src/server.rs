@@ -51,7 +51,12 @@ fn shared_listener(addr: std::net::SocketAddr) -> std::io::Result<std::net::TcpL
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
+    #[cfg(unix)]
     socket.set_reuse_port(true)?;
+    #[cfg(not(unix))]
+    return Err(std::io::Error::other(
+        "BIND_REUSE_PORT needs SO_REUSEPORT, which this system lacks",
+    ));
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
     Ok(socket.into())

@@ -58,8 +58,9 @@ pub struct PublicFilter {
 use super::text_search;
 pub use super::text_search::SearchPlan;
 
-/// The approved activities that pass `$f`. On SQLite with `q`, `$plan` says how the text is
-/// matched (`Scan`: instr on each row; otherwise membership in the search index), and
+/// The approved activities that pass `$f`. With `q`, `$plan` says how the text is matched
+/// (`Scan`: instr/strpos on each row; otherwise the search index: on SQLite membership in
+/// it, on PostgreSQL its operator, LIKE for the trigram index), and on SQLite
 /// `$drive` makes the search index drive the query instead of a listing index.
 macro_rules! filtered {
     ($f:expr, $backend:expr, $plan:expr, $drive:expr) => {{
@@ -278,9 +279,12 @@ fn only_text(f: &PublicFilter) -> bool {
         && f.prefecture.is_none()
         && f.kind.is_none()
         && f.format.is_none()
+        && f.open_sessions_at.is_none()
+        && f.sessions_between.is_none()
 }
 
-/// How many approved activities match.
+/// How many approved activities match: exactly, except that PostgreSQL counts a text search
+/// up to `text_search::PG_COUNT_LIMIT` (a lower bound beyond).
 pub fn count(conn: &mut DbConn, f: &PublicFilter) -> Result<Total> {
     let backend = conn.backend();
     let plan = match &f.q {

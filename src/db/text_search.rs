@@ -48,8 +48,8 @@ pub const PG_SHORT_END: &str = " AS bigint)]";
 /// a cold count near a millisecond.
 pub const PG_COUNT_LIMIT: i64 = 1_000;
 
-/// How many of the newest approved activities PostgreSQL tests for a query whose count
-/// reached the limit, to estimate how dense its matches are (a walk of the listing index).
+/// How many of the newest approved activities PostgreSQL tests for every text search, to
+/// judge how dense its matches are (a walk of the listing index).
 const PG_SAMPLE: i64 = 1_000;
 
 /// PostgreSQL's key for a query of 1 or 2 characters in `short_search_grams`: a character's
@@ -129,16 +129,21 @@ pub fn matches(conn: &mut DbConn, q: &str) -> Result<Total> {
 }
 
 /// [`matches`] on PostgreSQL, with the [`pg_sample`] of `q` taken.
-pub fn pg_matches(conn: &mut DbConn, q: &str, sampled: i64) -> Result<Total> {
-    if pg_dense(sampled, row_estimate(conn)?) {
-        return pg_count(conn, q, true);
-    }
-    // Sparse matches are counted through the index. Under a LIMIT the planner may prefer
-    // testing rows in turn, which costs LIKE about 2.4 µs a row: tens of milliseconds for a
-    // query of some thousand matches.
+pub fn pg_matches(conn: &mut DbConn, q: &str, sampled: Density) -> Result<Total> {
+    let dense = pg_dense(sampled, row_estimate(conn)?);
+    // Dense matches are counted walking the listing index from the newest (no sort, which
+    // a table without statistics would get); sparse ones through the index (no sequential
+    // scan: under the LIMIT the planner may prefer testing LIKE row by row, about 2.4 µs a
+    // row, tens of milliseconds for a query of some thousand matches).
+    let settings = if dense {
+        "SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off;"
+    } else {
+        "SET LOCAL enable_seqscan = off;"
+    };
     super::transaction_on(conn, |conn| {
-        diesel::sql_query("SET LOCAL enable_seqscan = off").execute(conn)?;
-        pg_count(conn, q, false)
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute(settings)?;
+        pg_count(conn, q, dense)
     })
 }
 
@@ -147,9 +152,11 @@ pub fn pg_matches(conn: &mut DbConn, q: &str, sampled: i64) -> Result<Total> {
 fn pg_count(conn: &mut DbConn, q: &str, dense: bool) -> Result<Total> {
     let limit = PG_COUNT_LIMIT + 1;
     let row: super::Count = match pg_gram_key(q) {
-        // Dense matches: the first PG_COUNT_LIMIT are found within a few rows each.
+        // Dense matches: the first PG_COUNT_LIMIT are found within a few rows each, walking
+        // from the newest, the rows the sample judged.
         _ if dense => diesel::sql_query(
-            "SELECT count(*) AS n FROM (SELECT 1 FROM activities WHERE status = 'approved' AND strpos(search_text, $1) > 0 LIMIT $2) AS m",
+            "SELECT count(*) AS n FROM (SELECT 1 FROM activities WHERE status = 'approved' AND strpos(search_text, $1) > 0 \
+             ORDER BY approved_at DESC, id DESC LIMIT $2) AS m",
         )
         .bind::<Text, _>(q)
         .bind::<BigInt, _>(limit)
@@ -171,9 +178,11 @@ fn pg_count(conn: &mut DbConn, q: &str, dense: bool) -> Result<Total> {
 }
 
 /// How many of the newest [`PG_SAMPLE`] approved activities contain `q` (PostgreSQL: a walk
-/// of the listing index, about a millisecond). The walk is the only plan allowed: without
-/// statistics (a table not yet analyzed) the planner would sort the whole table instead.
-pub fn pg_sample(conn: &mut DbConn, q: &str) -> Result<i64> {
+/// of the listing index, about a millisecond). Sequential scans and sorts are switched off
+/// for it (SET LOCAL, so until the end of the transaction: callers run it in a transaction
+/// of its own): without statistics (a table not yet analyzed) the planner sorted the whole
+/// table instead.
+pub fn pg_sample(conn: &mut DbConn, q: &str) -> Result<Density> {
     super::transaction_on(conn, |conn| {
         use diesel::connection::SimpleConnection;
         conn.batch_execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off;")?;
@@ -181,23 +190,39 @@ pub fn pg_sample(conn: &mut DbConn, q: &str) -> Result<i64> {
     })
 }
 
-fn pg_sample_in(conn: &mut DbConn, q: &str) -> Result<i64> {
-    let row: super::Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM (SELECT search_text FROM activities WHERE status = 'approved' \
-         ORDER BY approved_at DESC, id DESC LIMIT $1) AS newest WHERE strpos(newest.search_text, $2) > 0",
+fn pg_sample_in(conn: &mut DbConn, q: &str) -> Result<Density> {
+    Ok(diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE strpos(newest.search_text, $2) > 0) AS matched, count(*) AS tested \
+         FROM (SELECT search_text FROM activities WHERE status = 'approved' \
+         ORDER BY approved_at DESC, id DESC LIMIT $1) AS newest",
     )
     .bind::<BigInt, _>(PG_SAMPLE)
     .bind::<Text, _>(q)
-    .get_result(conn)?;
-    Ok(row.n)
+    .get_result(conn)?)
+}
+
+/// What [`pg_sample`] found: `matched` of the `tested` newest approved activities (fewer
+/// than PG_SAMPLE where there are fewer) contain the query.
+#[derive(Debug, Clone, Copy, diesel::QueryableByName)]
+pub struct Density {
+    #[diesel(sql_type = BigInt)]
+    pub matched: i64,
+    #[diesel(sql_type = BigInt)]
+    pub tested: i64,
+}
+
+impl Density {
+    fn share(self) -> f64 {
+        self.matched as f64 / self.tested.max(1) as f64
+    }
 }
 
 /// Whether counting up to the limit is cheaper by testing rows in turn than through the
 /// index, for `sampled` matches of PG_SAMPLE among about `rows`. Measured per row: testing
 /// one about 1 µs, so finding the limit costs `limit / density` µs; the index marks each of
 /// its `density * rows` matches in about 0.08 µs before the first is visited.
-fn pg_dense(sampled: i64, rows: i64) -> bool {
-    let density = sampled as f64 / PG_SAMPLE as f64;
+fn pg_dense(sampled: Density, rows: i64) -> bool {
+    let density = sampled.share();
     density * density * 0.08 * rows as f64 >= PG_COUNT_LIMIT as f64
 }
 
@@ -231,9 +256,9 @@ pub fn plan_for(conn: &mut DbConn, q: &str, limit: i64) -> Result<SearchPlan> {
     Ok(SearchPlan::choose_on(conn.backend(), matches, rows, limit))
 }
 
-/// About how many of `rows` contain a query that `sampled` of the newest PG_SAMPLE contain.
-pub fn pg_estimate(sampled: i64, rows: i64) -> i64 {
-    sampled * rows / PG_SAMPLE
+/// About how many of `rows` contain a query, from its sample.
+pub fn pg_estimate(sampled: Density, rows: i64) -> i64 {
+    (sampled.share() * rows as f64) as i64
 }
 
 /// An upper bound of the activity rows: the end of activities_seq_key (SQLite); on
@@ -291,9 +316,12 @@ mod tests {
     #[test]
     fn postgres_counts_dense_matches_by_testing_rows() {
         use super::pg_dense;
-        assert!(pg_dense(870, 100_000) && !pg_dense(200, 100_000));
+        let of_1000 = |matched| super::Density { matched, tested: 1000 };
+        assert!(pg_dense(of_1000(870), 100_000) && !pg_dense(of_1000(200), 100_000));
         // At 1M rows the index has more to mark, so the walk wins sooner.
-        assert!(pg_dense(200, 1_000_000) && !pg_dense(50, 1_000_000));
+        assert!(pg_dense(of_1000(200), 1_000_000) && !pg_dense(of_1000(50), 1_000_000));
+        // A small table is judged by the rows it has.
+        assert_eq!(super::pg_estimate(super::Density { matched: 5, tested: 10 }, 10), 5);
     }
 
     #[test]

@@ -127,6 +127,21 @@ fn both_backends_find_the_same_activities() {
             compared += count;
         }
     }
+    // With a session filter too, no activity of the set has a session: nothing matches,
+    // and the totals say so.
+    let with_sessions = PublicFilter {
+        q: Some("テ".into()),
+        sessions_between: Some((None, None)),
+        ..Default::default()
+    };
+    for conn in [&mut lite, &mut post] {
+        assert!(public::list(conn, &with_sessions, None, 100).unwrap().is_empty());
+        assert_eq!(public::count(conn, &with_sessions).unwrap(), Total::exact(0));
+        assert_eq!(
+            public::page(conn, &with_sessions, None, 20, None).unwrap().1,
+            Total::exact(0)
+        );
+    }
     // The set is not trivially empty: most queries find something.
     assert!(compared > 20_000, "only {compared} matches compared");
 }

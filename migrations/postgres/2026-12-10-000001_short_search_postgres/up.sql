@@ -1,3 +1,5 @@
+-- Needs a UTF8 database (ascii() gives code points there), as the Japanese texts do anyway.
+--
 -- Search for 1- and 2-character queries (在宅, 研修, 相談), which the trigram index cannot
 -- answer: pg_trgm extracts no trigram from them and reads its whole index. A GIN index over
 -- every character and every pair of adjacent characters of the search text (the tokens of
@@ -20,11 +22,18 @@ CREATE FUNCTION short_search_grams(t text) RETURNS bigint[]
     COST 10000
 AS $$
 DECLARE
-    points bigint[] := ARRAY(SELECT ascii(c) FROM unnest(string_to_array(t, NULL)) AS c);
-    grams bigint[] := points;
+    chars text[] := string_to_array(t, NULL);
+    point bigint;
+    previous bigint;
+    grams bigint[] := '{}';
 BEGIN
-    FOR i IN 1 .. cardinality(points) - 1 LOOP
-        grams := grams || (points[i] * 1114112 + points[i + 1]);
+    FOR i IN 1 .. cardinality(chars) LOOP
+        point := ascii(chars[i]);
+        grams := grams || point;
+        IF i > 1 THEN
+            grams := grams || (previous * 1114112 + point);
+        END IF;
+        previous := point;
     END LOOP;
     RETURN grams;
 END
