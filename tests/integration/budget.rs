@@ -17,8 +17,19 @@ use std::time::{Duration, Instant};
 /// busy with other work (at 10 ms a probe's own read was sometimes stopped there).
 const ACTIVITIES: usize = 50_000;
 const BUDGET_MS: &str = "40";
+/// PostgreSQL's searches have an index for every query length, so fewer of the flood's cold
+/// searches outlast 40 ms there: its budget is tighter, still well above a probe's read.
+const PG_BUDGET_MS: &str = "20";
+
+fn budget_ms(database_url: &str) -> &'static str {
+    if database_url.starts_with("postgres") {
+        PG_BUDGET_MS
+    } else {
+        BUDGET_MS
+    }
+}
 /// Concurrent clients sending cold searches, each a filter no one asked for before.
-const FLOODERS: usize = 48;
+const FLOODERS: usize = 96;
 const FLOOD_FOR: Duration = Duration::from_secs(3);
 const PROBE_EVERY: Duration = Duration::from_millis(100);
 /// What "keeps answering" means: every probe answers 200 within this (or, on a busy machine,
@@ -202,8 +213,9 @@ fn statement_budget_keeps_other_endpoints_answering_under_a_flood_of_slow_search
 
     let unlimited = flood(&db.url, "0");
     eprintln!("without a budget: {}", unlimited.summary());
-    let limited = flood(&db.url, BUDGET_MS);
-    eprintln!("with {BUDGET_MS} ms: {}", limited.summary());
+    let budget_ms = budget_ms(&db.url);
+    let limited = flood(&db.url, budget_ms);
+    eprintln!("with {budget_ms} ms: {}", limited.summary());
     eprintln!("seeding {ACTIVITIES} took {seeded:?}; the test {:?}", started.elapsed());
 
     // Without the budget the flood holds every connection: some probe waits past the bound
@@ -248,12 +260,10 @@ fn statement_budget_keeps_other_endpoints_answering_under_a_flood_of_slow_search
     for (name, worst, ok) in limited.worst_probes() {
         assert!(ok, "{name} did not always answer 200: {}", limited.explain());
         let was = before[name];
-        if was > BOUND {
-            assert!(
-                worst * 2 < was,
-                "{name}: worst {worst:?} with the budget, {was:?} without: {}",
-                limited.explain()
-            );
-        }
+        assert!(
+            worst <= BOUND || worst * 2 < was,
+            "{name}: worst {worst:?} with the budget, {was:?} without: {}",
+            limited.explain()
+        );
     }
 }
