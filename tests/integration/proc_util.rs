@@ -68,27 +68,7 @@ impl Server {
     pub(crate) fn start(database_url: &str, extra_env: &[(&str, &str)]) -> Self {
         let mut failures = String::new();
         for _attempt in 0..3 {
-            let dir = tempfile::tempdir().expect("server dir");
-            let log = dir.path().join("server.log");
-            let port = free_port();
-            let mut cmd = base_command(database_url, dir.path());
-            cmd.arg("serve").env("BIND_ADDR", format!("127.0.0.1:{port}"));
-            for (k, v) in extra_env {
-                cmd.env(k, v);
-            }
-            let stderr = std::fs::File::create(&log).expect("log file");
-            let child = cmd
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(stderr)
-                .spawn()
-                .expect("start the server binary");
-            let mut server = Server {
-                child,
-                base: format!("http://127.0.0.1:{port}"),
-                log,
-                _dir: dir,
-            };
+            let mut server = Server::spawn(database_url, free_port(), extra_env);
             match server.wait_ready(Duration::from_secs(30)) {
                 Ok(()) => return server,
                 Err(e) => {
@@ -102,6 +82,30 @@ impl Server {
             }
         }
         panic!("the server did not become ready:\n{failures}");
+    }
+
+    /// Starts `serve` on `port` without waiting; its stdout and stderr go to its log.
+    pub(crate) fn spawn(database_url: &str, port: u16, extra_env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("server dir");
+        let log = dir.path().join("server.log");
+        let mut cmd = base_command(database_url, dir.path());
+        cmd.arg("serve").env("BIND_ADDR", format!("127.0.0.1:{port}"));
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let out = std::fs::File::create(&log).expect("log file");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log file"))
+            .stderr(out)
+            .spawn()
+            .expect("start the server binary");
+        Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+            _dir: dir,
+        }
     }
 
     pub(crate) fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
