@@ -62,12 +62,13 @@ pub fn seed_demo(pool: &Pool, n: usize) -> Result<String, String> {
         .map_err(|e| format!("seed-demo failed: {e}"))?;
     // One big transaction leaves a WAL as large as the data; fold it into the database now
     // rather than making the server's first writes do it.
-    // PostgreSQL plans by statistics that autovacuum refreshes only after a while: analyze
-    // the bulk load now, as after any bulk load.
+    // PostgreSQL plans by statistics that autovacuum refreshes only after a while, and its
+    // index-only scans read the table for every row until a vacuum has marked the pages
+    // all-visible: vacuum and analyze the bulk load now, as after any bulk load.
     use diesel::connection::SimpleConnection;
     match &mut *conn {
         DbConn::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);"),
-        DbConn::Pg(c) => c.batch_execute("ANALYZE activities, accounts;"),
+        DbConn::Pg(c) => c.batch_execute("VACUUM (ANALYZE) activities, accounts;"),
     }
     .map_err(|e| format!("checkpoint or statistics after seeding: {e}"))?;
     Ok(match report {

@@ -32,8 +32,9 @@ fn budget_ms(database_url: &str) -> &'static str {
 const FLOODERS: usize = 96;
 const FLOOD_FOR: Duration = Duration::from_secs(3);
 const PROBE_EVERY: Duration = Duration::from_millis(100);
-/// What "keeps answering" means: every probe answers 200 within this (or, on a busy machine,
-/// in less than half the time it took without the budget).
+
+/// What "keeps answering" means: every probe answers 200 within this (or, on a slow or
+/// busy machine, within what the waits of that same run allow: see the end of the test).
 const BOUND: Duration = Duration::from_millis(1500);
 
 /// One answer: status and problem code (or why none came), and how long it took.
@@ -249,9 +250,18 @@ fn statement_budget_keeps_other_endpoints_answering_under_a_flood_of_slow_search
             other => panic!("a cold search got {other:?} after {took:?}: {}", limited.explain()),
         }
     }
-    // ...and every other endpoint answers 200 all along, within the bound or (on a machine
-    // busy with other work, where every wait is longer) in less than half the time it
-    // waited without the budget in this same run.
+    // ...and every other endpoint answers 200 all along: within the bound; or, on a slow or
+    // busy machine where every wait is longer, in less than half the time it waited without
+    // the budget in this same run, or no longer than two stopped searches take (a probe's
+    // unit of database work queues for a connection like a search, and /me has two units):
+    // a probe waits on the queue the budget keeps short, never on a slow statement.
+    let slowest_stop = limited
+        .flood
+        .iter()
+        .filter(|(r, _)| matches!(r, Ok((503, _))))
+        .map(|(_, took)| *took)
+        .max()
+        .unwrap_or_default();
     let before: std::collections::HashMap<&str, Duration> = unlimited
         .worst_probes()
         .into_iter()
@@ -261,8 +271,8 @@ fn statement_budget_keeps_other_endpoints_answering_under_a_flood_of_slow_search
         assert!(ok, "{name} did not always answer 200: {}", limited.explain());
         let was = before[name];
         assert!(
-            worst <= BOUND || worst * 2 < was,
-            "{name}: worst {worst:?} with the budget, {was:?} without: {}",
+            worst <= BOUND || worst * 2 < was || worst <= slowest_stop * 2,
+            "{name}: worst {worst:?} with the budget, {was:?} without, stopped searches within {slowest_stop:?}: {}",
             limited.explain()
         );
     }
