@@ -25,7 +25,17 @@ async fn two_hundred_confirmations_for_ten_seats_never_overbook() {
         let s = session(app, &w.org, &aid, json!({"capacity": 10, "waitlist": waitlist})).await;
         let sid = s["id"].as_str().unwrap().to_owned();
         let tokens = applied(app, &sid, &format!("load{waitlist}"), 200).await;
-        let answers = join_all(tokens.iter().map(|(_, t)| confirm(app, t))).await;
+        let mut answers = join_all(tokens.iter().map(|(_, t)| confirm(app, t))).await;
+        // Under this burst a slow machine may answer some 503 (the statement budget ran
+        // out waiting for the session's row): a client retries those, as Retry-After says.
+        for ((_, t), answer) in tokens.iter().zip(answers.iter_mut()) {
+            for _ in 0..5 {
+                if answer.status != 503 {
+                    break;
+                }
+                *answer = confirm(app, t).await;
+            }
+        }
         let count = |status: u16, field: &str, value: &str| {
             answers
                 .iter()
