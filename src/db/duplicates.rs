@@ -29,11 +29,11 @@ pub type Found = BTreeMap<String, Vec<(String, DuplicateReason)>>;
 pub const MAX_PER_ITEM: usize = 20;
 
 /// The look-alikes of every item in `items`, each found with an index: per item, at most
-/// [`MAX_PER_ITEM`] by title and by organizer name (two index seeks that stop there, each
-/// look-alike's status read from its row on SQLite, whose indexes leave the status out so
-/// that a decision does not rewrite them (migration 2026-12-11); a page's look-alikes read all at once were thousands of
-/// rows where names repeat, 3–4 ms a queue page at 100k rows), and the corporate numbers
-/// for the whole page.
+/// [`MAX_PER_ITEM`] by title and by organizer name, and the corporate numbers for the whole
+/// page. The two seeks stop at the limit: a page's look-alikes read all at once were
+/// thousands of rows where names repeat, 3–4 ms a queue page at 100k rows. On SQLite each
+/// look-alike's status is read from its row: the indexes leave it out, so that a decision
+/// does not rewrite them (migration 2026-12-11).
 /// The statuses are compared with `<>`, which no index serves: with a list of statuses,
 /// SQLite without statistics preferred a listing index led by status (0.2 s a page).
 pub fn of(conn: &mut DbConn, items: &[Probe]) -> Result<Found> {

@@ -32,7 +32,6 @@ fn budget_ms(database_url: &str) -> &'static str {
 const FLOODERS: usize = 96;
 const FLOOD_FOR: Duration = Duration::from_secs(3);
 const PROBE_EVERY: Duration = Duration::from_millis(100);
-
 /// What "keeps answering" means: every probe answers 200 within this (or, on a slow or
 /// busy machine, within what the waits of that same run allow: see the end of the test).
 const BOUND: Duration = Duration::from_millis(1500);
@@ -48,9 +47,15 @@ struct Phase {
 }
 
 impl Phase {
+    /// The flood's answers that the budget stopped.
+    fn stopped(&self) -> impl Iterator<Item = &Answer> {
+        self.flood
+            .iter()
+            .filter(|(r, _)| matches!(r, Ok((503, code)) if code == "statement_timeout"))
+    }
+
     fn timeouts(&self) -> usize {
-        let timeout = |(r, _): &&Answer| matches!(r, Ok((503, code)) if code == "statement_timeout");
-        self.flood.iter().filter(timeout).count()
+        self.stopped().count()
     }
 
     /// The slowest probe of each endpoint, and whether every probe answered 200.
@@ -255,13 +260,7 @@ fn statement_budget_keeps_other_endpoints_answering_under_a_flood_of_slow_search
     // the budget in this same run, or no longer than two stopped searches take (a probe's
     // unit of database work queues for a connection like a search, and /me has two units):
     // a probe waits on the queue the budget keeps short, never on a slow statement.
-    let slowest_stop = limited
-        .flood
-        .iter()
-        .filter(|(r, _)| matches!(r, Ok((503, _))))
-        .map(|(_, took)| *took)
-        .max()
-        .unwrap_or_default();
+    let slowest_stop = limited.stopped().map(|(_, took)| *took).max().unwrap_or_default();
     let before: std::collections::HashMap<&str, Duration> = unlimited
         .worst_probes()
         .into_iter()

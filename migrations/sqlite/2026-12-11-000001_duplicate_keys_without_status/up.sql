@@ -1,7 +1,7 @@
 -- The duplicate flags' indexes without the status. A decision (approve, reject, unpublish)
 -- changes an activity's status, and every index that holds the status is rewritten with
--- it. On SQLite at 100k rows, 8,000 approvals through /moderation/bulk ran at 1,700-1,820
--- items/s with the status in these two and 1,950-2,190 without. Which statuses count as a
+-- it. On SQLite at 100k rows, 8,000 approvals through /moderation/bulk ran at 1,400-1,820
+-- items/s with the status in these two and 1,810-2,190 without (bench/RESULTS.md). Which statuses count as a
 -- registration is read from the row instead, for the at most
 -- db::duplicates::MAX_PER_ITEM + 1 look-alikes a lookup reads.
 DROP INDEX activities_title_key_idx;
