@@ -135,11 +135,15 @@ const CLAIM_POSTGRES: &str = "UPDATE outbox SET state = 'sending', lease_owner =
      AND body IS NOT NULL AND channel = $5 ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) \
      RETURNING id, message_id, kind, recipient, subject, body, secret, attempts, channel, webhook_id";
 
+/// The condition of `outbox_due_idx`, written out: SQLite uses a partial index only for a
+/// query whose own terms imply its `WHERE`, which bound parameters never do.
+const DUE_STATES: &str = "state IN ('pending', 'sending')";
+
 /// Whether any row is due at `at`: a read, so that an idle worker takes no write lock.
 pub fn any_due(conn: &mut DbConn, at: NaiveDateTime, channel: OutboxChannel) -> Result<bool> {
     let due: Option<String> = outbox::table
         .filter(outbox::channel.eq(channel.as_str()))
-        .filter(outbox::state.eq_any([OutboxState::Pending.as_str(), OutboxState::Sending.as_str()]))
+        .filter(diesel::dsl::sql::<Bool>(DUE_STATES))
         .filter(outbox::next_attempt_at.le(at))
         .select(outbox::id)
         .first(conn)

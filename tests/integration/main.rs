@@ -32,6 +32,7 @@ mod mail_process;
 mod outage;
 mod plan_util;
 mod plans;
+mod plans_outbox;
 mod proc_util;
 mod process;
 mod proxy;
