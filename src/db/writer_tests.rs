@@ -1,5 +1,5 @@
 //! The write thread's guarantees: an `Ok` means committed, a failing body rolls back
-//! alone, a panicking one loses its group.
+//! alone, a panicking one loses its group, a failing bare one loses the bare ones before it.
 
 use super::*;
 use crate::db::{connect, Pool, PoolOptions, Result, Unique};
@@ -84,21 +84,38 @@ fn group_of<T: Send + 'static>(
     first: &'static str,
     others: Vec<Body<T>>,
 ) -> (Result<()>, Vec<Result<T>>) {
+    let others = others.into_iter().map(|body| (false, body)).collect();
+    group_with(writer, (first, false), others)
+}
+
+/// [`group_of`] with each body's call chosen: [`Writer::run_bare`] where the flag is true.
+fn group_with<T: Send + 'static>(
+    writer: &Arc<Writer>,
+    (first, bare): (&'static str, bool),
+    others: Vec<(bool, Body<T>)>,
+) -> (Result<()>, Vec<Result<T>>) {
     let (started, running) = mpsc::channel();
     let w = writer.clone();
     let head = std::thread::spawn(move || {
-        w.run::<_, Error, _>(move |conn| {
+        let body = move |conn: &mut DbConn| {
             put(conn, first)?;
             started.send(()).unwrap();
             std::thread::sleep(Duration::from_millis(300));
-            Ok(())
-        })
+            Ok::<_, Error>(())
+        };
+        if bare {
+            w.run_bare(body)
+        } else {
+            w.run(body)
+        }
     });
     running.recv().unwrap();
     let mut rest = Vec::new();
-    for body in others {
+    for (bare, body) in others {
         let w = writer.clone();
-        rest.push(std::thread::spawn(move || w.run(body)));
+        rest.push(std::thread::spawn(
+            move || if bare { w.run_bare(body) } else { w.run(body) },
+        ));
         std::thread::sleep(Duration::from_millis(30));
     }
     let rest = rest.into_iter().map(|t| t.join().unwrap()).collect();
@@ -149,4 +166,73 @@ fn a_panicking_body_loses_its_group_and_the_writer_goes_on() {
     assert!(rest[1].is_ok());
     writer.run::<_, Error, _>(|conn| put(conn, "d")).unwrap();
     assert_eq!(keys(&pool), BTreeSet::from(["c".to_owned(), "d".to_owned()]));
+}
+
+/// Whether the body runs outside any savepoint: in the group's transaction itself.
+fn bare(conn: &mut DbConn) -> bool {
+    let depth = Manager::transaction_manager_status_mut(conn).transaction_depth();
+    matches!(depth, Ok(Some(d)) if d.get() == 1)
+}
+
+#[test]
+fn a_failing_bare_body_loses_the_bare_ones_before_it_and_the_rest_go_on() {
+    let (_dir, pool, writer) = database();
+    // Queued while the head runs, and taken together after it: bare ones first.
+    let (a, rest) = group_with::<bool>(
+        &writer,
+        ("a", true),
+        vec![
+            (false, Box::new(|conn| put(conn, "c").map(|()| false))),
+            (
+                true,
+                Box::new(|conn| {
+                    assert!(bare(conn), "b runs without a savepoint");
+                    put(conn, "b").map(|()| true)
+                }),
+            ),
+            (
+                true,
+                Box::new(|conn| {
+                    put(conn, "x")?;
+                    Err(Error::Corrupt("refused by the test".into()))
+                }),
+            ),
+        ],
+    );
+    // "a" and "b" ran bare before "x" in its transaction: lost with it, to be retried.
+    assert!(matches!(a, Err(Error::Unavailable(_))), "{a:?}");
+    assert!(matches!(rest[1], Err(Error::Unavailable(_))), "{:?}", rest[1]);
+    assert!(matches!(rest[2], Err(Error::Corrupt(_))), "{:?}", rest[2]);
+    // "c", queued before them, ran after them, in a new transaction.
+    assert!(rest[0].is_ok(), "{:?}", rest[0]);
+    assert_eq!(keys(&pool), BTreeSet::from(["c".to_owned()]));
+}
+
+#[test]
+fn after_a_guarded_body_a_bare_one_fails_alone() {
+    let (_dir, pool, writer) = database();
+    let (a, rest) = group_with::<bool>(
+        &writer,
+        ("a", false),
+        vec![
+            (true, Box::new(|conn| put(conn, "b").map(|()| bare(conn)))),
+            (
+                true,
+                Box::new(|conn| {
+                    put(conn, "x")?;
+                    Err(Error::Corrupt("refused by the test".into()))
+                }),
+            ),
+            (false, Box::new(|conn| put(conn, "c").map(|()| false))),
+        ],
+    );
+    assert!(a.is_ok(), "{a:?}");
+    // The head ran in a savepoint, so "b" got one too, and the failure of "x" was its own.
+    assert!(matches!(rest[0], Ok(false)), "{:?}", rest[0]);
+    assert!(matches!(rest[1], Err(Error::Corrupt(_))), "{:?}", rest[1]);
+    assert!(rest[2].is_ok(), "{:?}", rest[2]);
+    assert_eq!(
+        keys(&pool),
+        BTreeSet::from(["a".to_owned(), "b".to_owned(), "c".to_owned()])
+    );
 }

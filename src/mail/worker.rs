@@ -81,7 +81,8 @@ impl Worker {
         let lease_until = at + chrono::Duration::from_std(self.pacing.lease).unwrap_or(chrono::Duration::minutes(2));
         let owner = self.owner.clone();
         let channel = self.channel;
-        let rows = db::transaction(&mut conn, move |c| {
+        // Bare (see `db::transaction_bare`): claiming and recording fail only with the database.
+        let rows = db::transaction_bare(&mut conn, move |c| {
             outbox::claim(c, &owner, at, lease_until, BATCH, channel)
         })?;
         let claimed = rows.len();
@@ -104,7 +105,7 @@ impl Worker {
             .map(|(row, outcome)| self.judge(row, outcome, at))
             .collect();
         let owner = self.owner.clone();
-        db::transaction(&mut conn, move |c| {
+        db::transaction_bare(&mut conn, move |c| {
             for r in records {
                 let recorded = match r.failure {
                     None => outbox::mark_sent(c, &r.id, &owner, r.attempt.is_some(), at)?,
