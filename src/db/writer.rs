@@ -158,9 +158,10 @@ impl Writer {
     /// savepoint of its own, ahead of the group's other bodies, and if it fails after all,
     /// the bare bodies run before it in that transaction are lost with it (their callers are
     /// answered 503) while the others still run, in a new transaction. A savepoint copies
-    /// every page its body changes before the first change; for bulk decisions at 100k rows,
-    /// whose pages are mostly each item's own, that copying was 16 % of the write thread's
-    /// time (178 µs of its time per item with it, 150 without).
+    /// every page its body changes before the first change, and a bulk decision's pages are
+    /// mostly each item's own: at 100k rows, bare bulk chunks and outbox writes took the
+    /// write thread from 185–202 µs per decided item to 172–177 (bench/RESULTS.md,
+    /// 2026-12-02 afternoon).
     pub fn run_bare<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,

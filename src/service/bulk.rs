@@ -202,8 +202,7 @@ fn decide_chunk(how: &How, chunk: Vec<(usize, Item)>) -> ApiResult<Vec<(usize, D
         return Ok(out);
     }
     let mailer = how.mailer.clone();
-    // Without a savepoint on SQLite: an item that lost its race wrote nothing, and any other
-    // failure here is the database's, which fails the request anyway.
+    // Bare (`db::transaction_bare`), for the reasons its items go without savepoints below.
     let written = db::with_conn(how.pool, move |conn| {
         db::transaction_bare(conn, move |conn| -> ApiResult<Vec<(usize, Written)>> {
             let mut done = Vec::with_capacity(planned.len());
