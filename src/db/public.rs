@@ -55,12 +55,12 @@ pub struct PublicFilter {
 }
 
 use super::text_search;
+pub use super::text_search::SearchPlan;
 
 /// The approved activities, as a literal: the listing indexes hold only those (migration
 /// 2026-12-13-000001), and a planner uses such a partial index only for a query whose
 /// condition it can see implies the index's; a bound status would not.
 const APPROVED: &str = "activities.status = 'approved'";
-pub use super::text_search::SearchPlan;
 
 /// The approved activities that pass `$f`. With `q`, `$plan` says how the text is matched
 /// (`Scan`: instr/strpos on each row; otherwise the search index: on SQLite membership in
@@ -72,8 +72,9 @@ macro_rules! filtered {
         let plan: Option<SearchPlan> = $plan;
         let mut q = activities::table.into_boxed();
         q = if $drive {
-            // `+status` keeps SQLite from walking a listing index (all of which lead with
-            // status): the search index drives, through activities_seq_key.
+            // `+status` keeps SQLite from walking a listing index (it cannot see that this
+            // implies their `status = 'approved'`): the search index drives, through
+            // activities_seq_key.
             q.filter(sql::<Bool>("+activities.status = 'approved'"))
         } else {
             q.filter(sql::<Bool>(APPROVED))
