@@ -10,10 +10,10 @@ use crate::domain::page::Cursor;
 use crate::domain::workflow::Transition;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 /// An event about to be written.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = audit_events)]
+#[derive(Debug)]
 pub struct AuditEvent {
     id: String,
     activity_id: Option<String>,
@@ -29,6 +29,22 @@ pub struct AuditEvent {
     created_at: NaiveDateTime,
     campaign_id: Option<String>,
 }
+
+static_insert!(InsertEvent, InsertEventId, AuditEvent, "audit_events", {
+    id: Text,
+    activity_id: Nullable<Text>,
+    subject_account_id: Nullable<Text>,
+    actor_id: Nullable<Text>,
+    actor_role: Text,
+    action: Text,
+    from_status: Nullable<Text>,
+    to_status: Nullable<Text>,
+    reason_code: Nullable<Text>,
+    reason: Nullable<Text>,
+    waited_seconds: Nullable<BigInt>,
+    created_at: Timestamp,
+    campaign_id: Nullable<Text>,
+});
 
 impl AuditEvent {
     fn base(actor: &Actor, action: AuditAction) -> Self {
@@ -148,7 +164,7 @@ impl AuditEvent {
     }
 
     pub fn insert(self, conn: &mut DbConn) -> Result<()> {
-        diesel::insert_into(audit_events::table).values(&self).execute(conn)?;
+        InsertEvent(&self).execute(conn)?;
         Ok(())
     }
 }

@@ -2,6 +2,8 @@
 //! backend from the URL scheme, embedded migrations per backend, and the one helper that runs
 //! queries off the async workers.
 
+#[macro_use]
+mod static_insert;
 pub mod accounts;
 pub mod activities;
 pub mod applications;

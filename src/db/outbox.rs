@@ -12,8 +12,6 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 
 /// A new outbox row of either channel (mail, or a webhook's event).
-#[derive(Insertable)]
-#[diesel(table_name = outbox)]
 pub(super) struct NewRow<'a> {
     pub id: &'a str,
     pub message_id: &'a str,
@@ -30,6 +28,23 @@ pub(super) struct NewRow<'a> {
     pub channel: &'a str,
     pub webhook_id: Option<&'a str>,
 }
+
+static_insert!(InsertRow, InsertRowId, NewRow<'q>, "outbox", {
+    id: Text,
+    message_id: Text,
+    kind: Text,
+    recipient: Text,
+    subject: Text,
+    body: Nullable<Text>,
+    secret: Bool,
+    state: Text,
+    attempts: Integer,
+    next_attempt_at: Timestamp,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    channel: Text,
+    webhook_id: Nullable<Text>,
+});
 
 /// A mail to write: who to, what, and whether its body holds a one-time link.
 #[derive(Debug, Clone)]
@@ -48,24 +63,23 @@ pub fn insert(conn: &mut DbConn, mail: &Mail, domain: &str) -> Result<String> {
     let id = new_id();
     let message_id = format!("<{id}@{domain}>");
     let at = now();
-    diesel::insert_into(outbox::table)
-        .values(&NewRow {
-            id: &id,
-            message_id: &message_id,
-            kind: mail.kind.as_str(),
-            recipient: &mail.recipient,
-            subject: &mail.subject,
-            body: Some(&mail.body),
-            secret: mail.secret,
-            state: OutboxState::Pending.as_str(),
-            attempts: 0,
-            next_attempt_at: at,
-            created_at: at,
-            updated_at: at,
-            channel: OutboxChannel::Mail.as_str(),
-            webhook_id: None,
-        })
-        .execute(conn)?;
+    InsertRow(&NewRow {
+        id: &id,
+        message_id: &message_id,
+        kind: mail.kind.as_str(),
+        recipient: &mail.recipient,
+        subject: &mail.subject,
+        body: Some(&mail.body),
+        secret: mail.secret,
+        state: OutboxState::Pending.as_str(),
+        attempts: 0,
+        next_attempt_at: at,
+        created_at: at,
+        updated_at: at,
+        channel: OutboxChannel::Mail.as_str(),
+        webhook_id: None,
+    })
+    .execute(conn)?;
     Ok(id)
 }
 

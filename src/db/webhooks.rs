@@ -149,24 +149,23 @@ pub fn insert_event(
 ) -> Result<(String, String)> {
     let id = new_id();
     let message_id = format!("msg_{}", id.replace('-', ""));
-    diesel::insert_into(outbox::table)
-        .values(&super::outbox::NewRow {
-            id: &id,
-            message_id: &message_id,
-            kind: event.as_str(),
-            recipient: url,
-            subject: "",
-            body: Some(body),
-            secret: false,
-            state: OutboxState::Pending.as_str(),
-            attempts: 0,
-            next_attempt_at: at,
-            created_at: at,
-            updated_at: at,
-            channel: OutboxChannel::Webhook.as_str(),
-            webhook_id: Some(webhook_id),
-        })
-        .execute(conn)?;
+    super::outbox::InsertRow(&super::outbox::NewRow {
+        id: &id,
+        message_id: &message_id,
+        kind: event.as_str(),
+        recipient: url,
+        subject: "",
+        body: Some(body),
+        secret: false,
+        state: OutboxState::Pending.as_str(),
+        attempts: 0,
+        next_attempt_at: at,
+        created_at: at,
+        updated_at: at,
+        channel: OutboxChannel::Webhook.as_str(),
+        webhook_id: Some(webhook_id),
+    })
+    .execute(conn)?;
     Ok((id, message_id))
 }
 
