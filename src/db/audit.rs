@@ -30,7 +30,7 @@ pub struct AuditEvent {
     campaign_id: Option<String>,
 }
 
-static_insert!(InsertEvent, InsertEventId, AuditEvent, "audit_events", {
+static_insert!(InsertEvent, InsertEventId, AuditEvent, audit_events, {
     id: Text,
     activity_id: Nullable<Text>,
     subject_account_id: Nullable<Text>,

@@ -29,7 +29,7 @@ pub(super) struct NewRow<'a> {
     pub webhook_id: Option<&'a str>,
 }
 
-static_insert!(InsertRow, InsertRowId, NewRow<'q>, "outbox", {
+static_insert!(InsertRow, InsertRowId, NewRow<'q>, outbox, {
     id: Text,
     message_id: Text,
     kind: Text,

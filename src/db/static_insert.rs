@@ -10,9 +10,11 @@
 
 /// Defines `$name<'q>(pub &'q $row)`, an `INSERT INTO $table` of the listed fields of `$row`
 /// (each bound with its SQL type), run with `RunQueryDsl::execute`; `$id` is its
-/// statement-cache key.
+/// statement-cache key. Each field must be a column of `schema::$table` of that SQL type,
+/// which the compiler checks.
 macro_rules! static_insert {
-    ($name:ident, $id:ident, $row:ty, $table:literal, { $first:ident: $fty:ty $(, $col:ident: $ty:ty)* $(,)? }) => {
+    ($name:ident, $id:ident, $row:ty, $table:ident, { $first:ident: $fty:ty $(, $col:ident: $ty:ty)* $(,)? }) => {
+
         pub(super) struct $name<'q>(pub &'q $row);
 
         /// The statement-cache key of the insert of the same name.
@@ -30,8 +32,13 @@ macro_rules! static_insert {
                 &'b self,
                 mut out: diesel::query_builder::AstPass<'_, 'b, super::MultiBackend>,
             ) -> diesel::QueryResult<()> {
+                // Compiles only if each field is a column of the table of its SQL type (the
+                // calls are of unit values and cost nothing).
+                fn is_column_of_type<C: diesel::Column + diesel::Expression<SqlType = T>, T>(_: C) {}
+                is_column_of_type::<_, $fty>(super::schema::$table::$first);
+                $( is_column_of_type::<_, $ty>(super::schema::$table::$col); )*
                 out.push_sql(concat!(
-                    "INSERT INTO ", $table, " (", stringify!($first), $(", ", stringify!($col),)* ") VALUES ("
+                    "INSERT INTO ", stringify!($table), " (", stringify!($first), $(", ", stringify!($col),)* ") VALUES ("
                 ));
                 out.push_bind_param::<$fty, _>(&self.0.$first)?;
                 $(
