@@ -6,7 +6,8 @@
 //! execution, looked up by that text and prepared again. In a profile of bulk approval at
 //! 100k rows that was over half of the write thread's time for each outbox row and audit
 //! event. An insert made with [`static_insert!`] names every column, binds `NULL` for a
-//! `None`, and has a static query id, so each connection prepares it once and keeps it.
+//! `None`, and has a static query id, so each connection prepares it once and keeps it
+//! (as `activities::ReplaceIfCurrent` does for the workflow's `UPDATE`).
 
 /// Defines `$name<'q>(pub &'q $row)`, an `INSERT INTO $table` of the listed fields of `$row`
 /// (each bound with its SQL type), run with `RunQueryDsl::execute`; `$id` is its
@@ -14,7 +15,6 @@
 /// which the compiler checks.
 macro_rules! static_insert {
     ($name:ident, $id:ident, $row:ty, $table:ident, { $first:ident: $fty:ty $(, $col:ident: $ty:ty)* $(,)? }) => {
-
         pub(super) struct $name<'q>(pub &'q $row);
 
         /// The statement-cache key of the insert of the same name.
