@@ -74,15 +74,30 @@ pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<(
     .set(event_sessions::online_url.eq(None::<String>))
     .execute(conn)?;
     let addresses: Vec<String> = std::iter::once(email).chain(pending).collect();
-    forget_mail_to(conn, &addresses, &erased, at)
+    // Its mail, also to the addresses it had before (mail written for it), and any other
+    // mail to the addresses it has now.
+    forget_mail(conn, Some(account_id), &addresses, &erased, at)
 }
 
 /// The mail to `addresses`: what is not sent yet is not sent, and every row is kept as a
 /// record without its recipient (now `erased`), subject or body.
 pub fn forget_mail_to(conn: &mut DbConn, addresses: &[String], erased: &str, at: NaiveDateTime) -> Result<()> {
+    forget_mail(conn, None, addresses, erased, at)
+}
+
+/// [`forget_mail_to`] for the mail to `addresses` and the mail written for `account`.
+fn forget_mail(
+    conn: &mut DbConn,
+    account: Option<&str>,
+    addresses: &[String],
+    erased: &str,
+    at: NaiveDateTime,
+) -> Result<()> {
+    // With no account, `account_id = NULL`: true of no row.
+    let theirs = || outbox::recipient.eq_any(addresses).or(outbox::account_id.eq(account));
     diesel::update(
         outbox::table
-            .filter(outbox::recipient.eq_any(addresses))
+            .filter(theirs())
             .filter(outbox::state.eq_any([OutboxState::Pending.as_str(), OutboxState::Sending.as_str()])),
     )
     .set((
@@ -91,7 +106,7 @@ pub fn forget_mail_to(conn: &mut DbConn, addresses: &[String], erased: &str, at:
         outbox::lease_owner.eq(None::<String>),
     ))
     .execute(conn)?;
-    diesel::update(outbox::table.filter(outbox::recipient.eq_any(addresses)))
+    diesel::update(outbox::table.filter(theirs()))
         .set((
             outbox::recipient.eq(erased),
             outbox::subject.eq("(erased)"),

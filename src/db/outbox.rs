@@ -27,6 +27,7 @@ pub(super) struct NewRow<'a> {
     pub updated_at: NaiveDateTime,
     pub channel: &'a str,
     pub webhook_id: Option<&'a str>,
+    pub account_id: Option<&'a str>,
 }
 
 static_insert!(InsertRow, InsertRowId, NewRow<'q>, outbox, {
@@ -44,6 +45,7 @@ static_insert!(InsertRow, InsertRowId, NewRow<'q>, outbox, {
     updated_at: Timestamp,
     channel: Text,
     webhook_id: Nullable<Text>,
+    account_id: Nullable<Text>,
 });
 
 /// A mail to write: who to, what, and whether its body holds a one-time link.
@@ -55,6 +57,16 @@ pub struct Mail {
     pub body: String,
     /// The body holds a token: it is erased also when the row is dead.
     pub secret: bool,
+    /// The account it is written for, if any: erasing the account forgets it.
+    pub account_id: Option<String>,
+}
+
+impl Mail {
+    /// The same mail, written for the account `id`.
+    pub fn to_account(mut self, id: &str) -> Self {
+        self.account_id = Some(id.to_owned());
+        self
+    }
 }
 
 /// Writes `mail` as a pending row due now, with the message id `<row id@domain>`; returns
@@ -78,6 +90,7 @@ pub fn insert(conn: &mut DbConn, mail: &Mail, domain: &str) -> Result<String> {
         updated_at: at,
         channel: OutboxChannel::Mail.as_str(),
         webhook_id: None,
+        account_id: mail.account_id.as_deref(),
     })
     .execute(conn)?;
     Ok(id)

@@ -155,6 +155,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         channel -> Text,
         webhook_id -> Nullable<Text>,
+        account_id -> Nullable<Text>,
     }
 }
 

@@ -164,6 +164,7 @@ pub fn insert_event(
         updated_at: at,
         channel: OutboxChannel::Webhook.as_str(),
         webhook_id: Some(webhook_id),
+        account_id: None,
     })
     .execute(conn)?;
     Ok((id, message_id))

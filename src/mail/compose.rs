@@ -15,6 +15,7 @@ fn mail(kind: MailKind, to: &str, secret: bool, r: Result<Rendered, String>) -> 
         subject: r.subject,
         body: r.body,
         secret,
+        account_id: None,
     })
 }
 

@@ -115,6 +115,7 @@ pub fn applicant(m: &ApplicantMail) -> Result<Mail, String> {
         body: r.body,
         // A mail with a link that acts on the application is erased when it dies.
         secret: m.confirm_link.is_some() || m.manage_link.is_some(),
+        account_id: None,
     })
 }
 

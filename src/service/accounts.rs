@@ -114,7 +114,8 @@ pub fn update_profile(conn: &mut Conn, mailer: &Mailer, id: String, edit: Profil
         if let Some(new_email) = new_email {
             let name = &updated.display_name;
             verification::send(conn, &mailer, &id, name, &new_email, true)?;
-            mailer.enqueue(conn, compose::email_change_notice(&current.email, name, &new_email))?;
+            let notice = compose::email_change_notice(&current.email, name, &new_email).map(|m| m.to_account(&id));
+            mailer.enqueue(conn, notice)?;
         }
         Ok(updated)
     })

@@ -39,4 +39,5 @@ pub fn compose(
         url: url.as_deref(),
         reason: reason.map(|(code, text)| (*code, text.as_str())),
     })
+    .map(|m| m.to_account(&owner.id))
 }

@@ -33,7 +33,8 @@ pub fn request(conn: &mut Conn, mailer: &Mailer, email: String) -> ApiResult<()>
         let link = mailer.reset_link(&token);
         mailer.enqueue(
             conn,
-            compose::password_reset(&account.email, &account.display_name, &link, RESET_TTL_MINUTES),
+            compose::password_reset(&account.email, &account.display_name, &link, RESET_TTL_MINUTES)
+                .map(|m| m.to_account(&account.id)),
         )?;
         Ok(())
     })

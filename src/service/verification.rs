@@ -32,7 +32,7 @@ pub fn send(
     let link = mailer.verify_link(&token);
     mailer.enqueue(
         conn,
-        compose::verify_email(email, name, &link, VERIFY_TTL_HOURS, change),
+        compose::verify_email(email, name, &link, VERIFY_TTL_HOURS, change).map(|m| m.to_account(account_id)),
     )?;
     Ok(())
 }

@@ -277,3 +277,61 @@ async fn me_export_has_the_account_its_activities_and_no_applicant() {
     let other = w.app.get("/api/v1/me/export", Some(&w.ind.token)).await;
     assert_eq!(other.body["activities"].as_array().unwrap().len(), 0);
 }
+
+/// The token of the newest link mailed to `to` (read from the outbox row's body).
+fn mailed_token(w: &World, to: &str) -> String {
+    let mut conn = w.app.pool.get().unwrap();
+    #[derive(QueryableByName)]
+    struct Body {
+        #[diesel(sql_type = Text)]
+        body: String,
+    }
+    let sql = "SELECT body FROM outbox WHERE recipient = $1 AND body LIKE '%#token=%' ORDER BY created_at DESC LIMIT 1";
+    let sql = if matches!(&*conn, DbConn::Sqlite(_)) {
+        sql.replace("$1", "?")
+    } else {
+        sql.to_owned()
+    };
+    let row: Body = diesel::sql_query(sql)
+        .bind::<Text, _>(to)
+        .get_result(&mut *conn)
+        .unwrap();
+    let start = row.body.find("#token=").unwrap() + "#token=".len();
+    row.body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// Mail already queued to an address the account had before (its decision notices, the
+/// notice of the change itself) goes with the account's data, not only mail to the address
+/// it has when it is erased.
+#[actix_web::test]
+async fn erasure_reaches_the_mail_to_the_accounts_earlier_addresses() {
+    let w = world().await;
+    let (u, values, ids) = full_registrant(&w).await;
+    let old = u.email.clone();
+    let new = format!("renamed-{}", old);
+    let r = w.app.patch("/api/v1/me", Some(&u.token), json!({"email": new})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = mailed_token(&w, &new);
+    let r = w
+        .app
+        .post("/api/v1/auth/verify-email", None, json!({"token": token}))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(w.app.login(&new, PASSWORD).await.status, 200);
+    // The outbox holds mail to both addresses before.
+    assert!(!occurrences(&w, &old).is_empty());
+    assert!(!occurrences(&w, &new).is_empty());
+    let before = audit_count(&w);
+    let path = format!("/api/v1/admin/accounts/{}/erase", u.id);
+    let r = w.app.post(&path, Some(&w.admin.token), json!({})).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        occurrences(&w, &new),
+        Vec::new(),
+        "the current address is still in the database"
+    );
+    assert_erased(&w, &u, &values, &ids, before).await;
+}

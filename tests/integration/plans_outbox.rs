@@ -32,6 +32,7 @@ fn outbox_workers_read_the_due_rows_of_their_channel_in_order() {
                 subject: "【承認】".into(),
                 body: "本文".into(),
                 secret: false,
+                account_id: None,
             };
             outbox::insert(c, &mail, "example.jp")?;
         }
