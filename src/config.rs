@@ -86,6 +86,8 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
     pub pool: PoolOptions,
+    /// Public exports running at once per process (`EXPORT_CONCURRENCY`).
+    pub export_concurrency: usize,
     pub workers: usize,
     /// How long a client may take to send a request's headers before it gets 408.
     pub client_request_timeout: Duration,
@@ -194,6 +196,7 @@ impl Config {
             crate::db::Backend::Sqlite => 8,
             crate::db::Backend::Postgres => 16,
         };
+        let pool_size = number(&get, "DATABASE_POOL_SIZE", default_pool, 1, 512)?;
         Ok(Self {
             database,
             bind_addr,
@@ -215,13 +218,16 @@ impl Config {
                 .parse()
                 .map_err(|m: String| err("TRUSTED_PROXIES", format!("{m}; list networks like 10.0.0.0/8,::1")))?,
             pool: PoolOptions {
-                max_size: number(&get, "DATABASE_POOL_SIZE", default_pool, 1, 512)? as u32,
+                max_size: pool_size as u32,
                 timeout: Duration::from_millis(number(&get, "DATABASE_POOL_TIMEOUT_MS", 5_000, 50, 120_000)?),
                 statement_timeout: match number(&get, "STATEMENT_TIMEOUT_MS", 2_000, 0, 600_000)? {
                     0 => None,
                     ms => Some(Duration::from_millis(ms)),
                 },
             },
+            // Each export holds a pooled connection while its client reads: a quarter of
+            // the pool by default, so downloads never take every connection.
+            export_concurrency: number(&get, "EXPORT_CONCURRENCY", (pool_size / 4).max(1), 1, pool_size)? as usize,
             workers: number(&get, "WORKERS", default_workers(), 1, 256)? as usize,
             client_request_timeout: Duration::from_millis(number(
                 &get,

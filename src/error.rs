@@ -202,6 +202,16 @@ impl ApiError {
         .with_header(RETRY_AFTER, "1")
     }
 
+    /// 503: every slot for public exports is taken (`EXPORT_CONCURRENCY`); retry later.
+    pub fn exports_busy(retry_after_secs: u64) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "exports_busy",
+            format!("As many exports as this server runs at once are under way; retry in {retry_after_secs} s."),
+        )
+        .with_header(RETRY_AFTER, &retry_after_secs.to_string())
+    }
+
     /// 500 with a generic body; the cause goes to the log only.
     pub fn internal(cause: impl Into<String>) -> Self {
         let mut err = Self::new(

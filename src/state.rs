@@ -7,6 +7,7 @@ use crate::cache::{MedianWait, PublicCache};
 use crate::config::Config;
 use crate::db::Pool;
 use crate::mail::Mailer;
+use crate::service::export::Slots;
 
 /// Shared application state, handed to handlers as `web::Data<AppState>`.
 #[derive(Debug)]
@@ -23,6 +24,8 @@ pub struct AppState {
     pub public: PublicCache,
     /// The median wait of recent decisions, recomputed at most every few seconds.
     pub median_wait: MedianWait,
+    /// The public exports running at once (`EXPORT_CONCURRENCY`).
+    pub exports: Slots,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
             mailer: Mailer::new(&config),
             public,
             median_wait: Default::default(),
+            exports: Slots::new(config.export_concurrency),
             pool,
             config,
         }

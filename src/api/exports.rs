@@ -91,7 +91,9 @@ fn body(mut res: HttpResponseBuilder, s: Streamed, content_type: &str, file: Str
         (status = 200, description = "CSV, UTF-8", content_type = "text/csv", body = String,
             headers(("ETag" = String), ("Link" = String, description = "The licence: `<URL>; rel=\"license\"`"))),
         (status = 304, description = "Not modified"),
-        (status = 400, description = "`validation_failed` (no campaign) or `unknown_campaign`", body = Problem, content_type = "application/problem+json")
+        (status = 400, description = "`validation_failed` (no campaign) or `unknown_campaign`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`exports_busy`: as many public exports as the server runs at once (`EXPORT_CONCURRENCY`) are under way; or, as everywhere, `service_unavailable` or `statement_timeout`. Retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String)))
     )
 )]
 #[get("/public/export.csv")]
@@ -99,7 +101,8 @@ pub async fn public_csv(state: State, req: HttpRequest, q: Query<ExportQuery>) -
     let q = q.into_inner()?;
     let slug = campaign(&q)?;
     let file = format!("telework-{slug}.csv");
-    let s = export::public(&state.pool, slug, false, PublicCsv::new(q.bom.unwrap_or(false))).await?;
+    let slot = state.exports.take()?;
+    let s = export::public(&state.pool, slot, slug, false, PublicCsv::new(q.bom.unwrap_or(false))).await?;
     Ok(public_response(&state, &req, s, "text/csv; charset=utf-8", file))
 }
 
@@ -113,7 +116,9 @@ pub async fn public_csv(state: State, req: HttpRequest, q: Query<ExportQuery>) -
         (status = 200, description = "`{campaign, license, items, total}`, items in the public view", content_type = "application/json", body = Object,
             headers(("ETag" = String), ("Link" = String, description = "The licence: `<URL>; rel=\"license\"`"))),
         (status = 304, description = "Not modified"),
-        (status = 400, description = "`validation_failed` (no campaign, or `bom`) or `unknown_campaign`", body = Problem, content_type = "application/problem+json")
+        (status = 400, description = "`validation_failed` (no campaign, or `bom`) or `unknown_campaign`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`exports_busy`: as many public exports as the server runs at once (`EXPORT_CONCURRENCY`) are under way; or, as everywhere, `service_unavailable` or `statement_timeout`. Retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String)))
     )
 )]
 #[get("/public/export.json")]
@@ -129,7 +134,8 @@ pub async fn public_json(state: State, req: HttpRequest, q: Query<ExportQuery>) 
     }
     let file = format!("telework-{slug}.json");
     let license = json!({"name": LICENSE_NAME, "url": state.config.public_data_license_url});
-    let s = export::public(&state.pool, slug, true, PublicJson::new(license)).await?;
+    let slot = state.exports.take()?;
+    let s = export::public(&state.pool, slot, slug, true, PublicJson::new(license)).await?;
     Ok(public_response(&state, &req, s, "application/json", file))
 }
 

@@ -175,3 +175,19 @@ fn embed_origins_default_to_any_and_are_checked() {
         assert_eq!(e.variable, "EMBED_ALLOWED_ORIGINS", "{bad}");
     }
 }
+
+#[test]
+fn exports_take_a_quarter_of_the_pool_unless_told() {
+    assert_eq!(config(&[]).unwrap().export_concurrency, 2);
+    let pg = config(&[("DATABASE_URL", "postgres://u@h/db")]).unwrap();
+    assert_eq!(pg.export_concurrency, 4);
+    assert_eq!(config(&[("DATABASE_POOL_SIZE", "2")]).unwrap().export_concurrency, 1);
+    assert_eq!(config(&[("EXPORT_CONCURRENCY", "8")]).unwrap().export_concurrency, 8);
+    // Never more than the pool, never none.
+    for bad in ["9", "0"] {
+        assert_eq!(
+            config(&[("EXPORT_CONCURRENCY", bad)]).unwrap_err().variable,
+            "EXPORT_CONCURRENCY"
+        );
+    }
+}

@@ -15,7 +15,8 @@ use crate::domain::page::Cursor;
 use crate::error::{ApiError, ApiResult};
 use crate::service::public::{sessions, PublicActivity};
 use actix_web::web::Bytes;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// Rows read (and encoded) at a time.
 pub const PAGE: i64 = 500;
@@ -25,6 +26,37 @@ const AHEAD: usize = 4;
 /// holds a connection, a blocking thread and a snapshot (which keeps SQLite's log from
 /// starting over) while it waits.
 const STALL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long a client turned away for want of a free export slot is told to wait.
+pub const BUSY_RETRY_SECS: u64 = 5;
+
+/// The public exports one process runs at once: each holds a pooled connection and a
+/// blocking thread for as long as its client reads (ten seconds for a million rows, up to
+/// [`STALL`] per page for a slow reader), so without a bound a few anonymous downloads could
+/// take every connection of the pool from all other requests.
+#[derive(Debug)]
+pub struct Slots(Arc<Semaphore>);
+
+/// A slot taken; the export gives it back when it ends, however it ends.
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Slots {
+    pub fn new(n: usize) -> Self {
+        Self(Arc::new(Semaphore::new(n)))
+    }
+
+    /// A free slot, or 503 `exports_busy` with `Retry-After` (never a wait: a queued
+    /// download would hold its client's connection for nothing).
+    pub fn take(&self) -> ApiResult<Slot> {
+        self.0
+            .clone()
+            .try_acquire_owned()
+            .map(|permit| Slot { _permit: permit })
+            .map_err(|_| ApiError::exports_busy(BUSY_RETRY_SECS))
+    }
+}
 
 /// Turns an export's rows into the bytes of its body.
 pub trait Encoder<R>: Send + 'static {
@@ -61,6 +93,7 @@ fn campaign(conn: &mut DbConn, slug: &str) -> ApiResult<CampaignRow> {
 /// first; with `sessions`, each with its event sessions.
 pub async fn public<E: Encoder<PublicActivity>>(
     pool: &Pool,
+    slot: Slot,
     slug: String,
     sessions: bool,
     enc: E,
@@ -72,7 +105,7 @@ pub async fn public<E: Encoder<PublicActivity>>(
         cursor: None,
         done: false,
     };
-    stream(pool, source, enc).await
+    stream(pool, Some(slot), source, enc).await
 }
 
 struct PublicSource {
@@ -129,7 +162,7 @@ pub async fn registrations<E: Encoder<Registration>>(
         after: None,
         done: false,
     };
-    stream(pool, source, enc).await
+    stream(pool, None, source, enc).await
 }
 
 struct RegistrationSource {
@@ -170,13 +203,23 @@ impl Source for RegistrationSource {
     }
 }
 
-async fn stream<S: Source, E: Encoder<S::Row>>(pool: &Pool, mut source: S, mut enc: E) -> ApiResult<Streamed> {
+/// Runs an export on a blocking thread; `slot`, if any, is given back when it has ended,
+/// before its body's end reaches the client.
+async fn stream<S: Source, E: Encoder<S::Row>>(
+    pool: &Pool,
+    slot: Option<Slot>,
+    mut source: S,
+    mut enc: E,
+) -> ApiResult<Streamed> {
     let (tx, body) = mpsc::channel(AHEAD);
     let (started, start) = oneshot::channel::<ApiResult<i64>>();
     let pool = pool.clone();
     tokio::task::spawn_blocking(crate::request_id::carry(move || {
         let mut started = Some(started);
         let outcome = produce(&pool, &mut source, &mut enc, &tx, &mut started);
+        // The body ends when `tx` is dropped, after this: a client that has read it all
+        // finds the slot free.
+        drop(slot);
         match (outcome, started.take()) {
             // Before the first byte: the client gets the problem.
             (Err(e), Some(s)) => {

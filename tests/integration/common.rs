@@ -176,6 +176,11 @@ impl TestApp {
         }
     }
 
+    /// Sends a request and leaves its body unread (a streamed body waits for its reader).
+    pub async fn open(&self, req: TestRequest) -> ServiceResponse<BoxBody> {
+        (self.call)(req.to_request()).await
+    }
+
     /// Sends a request and reads the response, checking nothing (HEAD answers have no body).
     pub async fn send_raw(&self, req: TestRequest) -> Resp {
         let res = (self.call)(req.to_request()).await;

@@ -326,3 +326,57 @@ async fn statistics_by_two_dimensions() {
     let plain = w.app.get("/api/v1/public/stats", None).await;
     assert!(plain.body["items"][0].get("cross").is_none());
 }
+
+/// Public exports run at most `EXPORT_CONCURRENCY` at once: while that many clients are
+/// still reading, every other download is turned away at once with 503 `exports_busy` and
+/// `Retry-After` (the pool keeps connections for everyone else), and a slot is free again
+/// as soon as a reader goes.
+#[actix_web::test]
+async fn exports_beyond_the_concurrency_limit_are_turned_away_until_a_slot_is_free() {
+    let app = crate::common::TestApp::with(|c| c.export_concurrency = 2).await;
+    let pool = app.pool.clone();
+    // Six pages of rows: an export whose client does not read waits after four.
+    actix_web::rt::task::spawn_blocking(move || telework_registry::seed::seed_demo(&pool, 2_600))
+        .await
+        .unwrap()
+        .unwrap();
+    settle().await;
+    let csv = "/api/v1/public/export.csv?campaign=demo";
+    let json = "/api/v1/public/export.json?campaign=demo";
+    let held = [
+        app.open(TestRequest::get().uri(csv)).await,
+        app.open(TestRequest::get().uri(json)).await,
+    ];
+    assert!(held.iter().all(|r| r.status() == 200));
+    let busy = futures_util::future::join_all((0..8).map(|i| app.get(if i % 2 == 0 { csv } else { json }, None))).await;
+    for r in &busy {
+        assert_eq!(
+            (r.status, r.body["code"].as_str(), r.header("retry-after")),
+            (503, Some("exports_busy"), Some("5")),
+            "{}",
+            r.body
+        );
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    }
+    // Everything else still answers.
+    let listed = app.get("/api/v1/public/activities?campaign=demo&limit=1", None).await;
+    assert_eq!((listed.status, listed.body["total"].as_i64()), (200, Some(2_600)));
+    // One reader goes: its export stops and its slot is free within moments.
+    drop(held.into_iter().next());
+    let mut freed = None;
+    for _ in 0..100 {
+        let r = app.get(csv, None).await;
+        if r.status == 200 {
+            freed = Some(r);
+            break;
+        }
+        assert_eq!(r.body["code"], "exports_busy");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let freed = freed.expect("a slot was given back");
+    assert_eq!(parse_csv(&freed.raw).1.len(), 2_600, "a complete export");
+    // A client that has read a whole export finds its slot free at once.
+    for _ in 0..3 {
+        assert_eq!(app.get(csv, None).await.status, 200);
+    }
+}
