@@ -41,29 +41,46 @@ fn campaign(q: &ExportQuery) -> ApiResult<String> {
 
 /// The response of a public export: 304 on a matching `If-None-Match`, else the stream.
 fn public_response(state: &State, req: &HttpRequest, s: Streamed, content_type: &str, file: String) -> HttpResponse {
-    let key = format!("{}?{}", req.path(), req.query_string());
-    let tag = etag(s.generation, &key);
-    let fresh = req
-        .headers()
+    let tag = tag_of(req, s.generation);
+    if names(req, &tag, true) {
+        // Dropping the body stops the export.
+        return headed(HttpResponse::NotModified(), state, tag).finish();
+    }
+    body(headed(HttpResponse::Ok(), state, tag), s, content_type, file)
+}
+
+/// A revalidation of the data this process last saw (ETag in hand) is answered 304 before
+/// an export starts, so it needs none of the `EXPORT_CONCURRENCY` slots. `*` is left to
+/// [`public_response`], which knows whether the campaign exists.
+async fn revalidated(state: &State, req: &HttpRequest) -> ApiResult<Option<HttpResponse>> {
+    if !req.headers().contains_key(IF_NONE_MATCH) {
+        return Ok(None);
+    }
+    let tag = tag_of(req, state.public.generation(&state.pool).await?);
+    Ok(names(req, &tag, false).then(|| headed(HttpResponse::NotModified(), state, tag).finish()))
+}
+
+fn tag_of(req: &HttpRequest, generation: i64) -> String {
+    etag(generation, &format!("{}?{}", req.path(), req.query_string()))
+}
+
+/// Whether `If-None-Match` names `tag` (or, with `any`, is `*`).
+fn names(req: &HttpRequest, tag: &str, any: bool) -> bool {
+    req.headers()
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
-    let mut res = if fresh {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || (any && t.trim() == "*")))
+}
+
+/// The headers of every answer of a public export, 200 or 304.
+fn headed(mut res: HttpResponseBuilder, state: &State, tag: String) -> HttpResponseBuilder {
     res.insert_header((ETAG, tag))
         .insert_header((CACHE_CONTROL, "public, max-age=0, must-revalidate"))
         .insert_header((
             LINK,
             format!("<{}>; rel=\"license\"", state.config.public_data_license_url),
         ));
-    if fresh {
-        // Dropping the body stops the export.
-        return res.finish();
-    }
-    body(res, s, content_type, file)
+    res
 }
 
 fn body(mut res: HttpResponseBuilder, s: Streamed, content_type: &str, file: String) -> HttpResponse {
@@ -90,7 +107,7 @@ fn body(mut res: HttpResponseBuilder, s: Streamed, content_type: &str, file: Str
     responses(
         (status = 200, description = "CSV, UTF-8", content_type = "text/csv", body = String,
             headers(("ETag" = String), ("Link" = String, description = "The licence: `<URL>; rel=\"license\"`"))),
-        (status = 304, description = "Not modified"),
+        (status = 304, description = "Not modified: `If-None-Match` names the current data; answered without starting an export, so even while every `EXPORT_CONCURRENCY` slot is taken"),
         (status = 400, description = "`validation_failed` (no campaign) or `unknown_campaign`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`exports_busy`: as many public exports as the server runs at once (`EXPORT_CONCURRENCY`) are under way; or, as everywhere, `service_unavailable` or `statement_timeout`. Retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String)))
@@ -101,6 +118,9 @@ pub async fn public_csv(state: State, req: HttpRequest, q: Query<ExportQuery>) -
     let q = q.into_inner()?;
     let slug = campaign(&q)?;
     let file = format!("telework-{slug}.csv");
+    if let Some(res) = revalidated(&state, &req).await? {
+        return Ok(res);
+    }
     let slot = state.exports.take()?;
     let s = export::public(&state.pool, slot, slug, false, PublicCsv::new(q.bom.unwrap_or(false))).await?;
     Ok(public_response(&state, &req, s, "text/csv; charset=utf-8", file))
@@ -115,7 +135,7 @@ pub async fn public_csv(state: State, req: HttpRequest, q: Query<ExportQuery>) -
     responses(
         (status = 200, description = "`{campaign, license, items, total}`, items in the public view", content_type = "application/json", body = Object,
             headers(("ETag" = String), ("Link" = String, description = "The licence: `<URL>; rel=\"license\"`"))),
-        (status = 304, description = "Not modified"),
+        (status = 304, description = "Not modified: `If-None-Match` names the current data; answered without starting an export, so even while every `EXPORT_CONCURRENCY` slot is taken"),
         (status = 400, description = "`validation_failed` (no campaign, or `bom`) or `unknown_campaign`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`exports_busy`: as many public exports as the server runs at once (`EXPORT_CONCURRENCY`) are under way; or, as everywhere, `service_unavailable` or `statement_timeout`. Retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String)))
@@ -134,6 +154,9 @@ pub async fn public_json(state: State, req: HttpRequest, q: Query<ExportQuery>) 
     }
     let file = format!("telework-{slug}.json");
     let license = json!({"name": LICENSE_NAME, "url": state.config.public_data_license_url});
+    if let Some(res) = revalidated(&state, &req).await? {
+        return Ok(res);
+    }
     let slot = state.exports.take()?;
     let s = export::public(&state.pool, slot, slug, true, PublicJson::new(license)).await?;
     Ok(public_response(&state, &req, s, "application/json", file))

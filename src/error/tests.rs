@@ -85,25 +85,44 @@ async fn rate_limited_sets_retry_after() {
     assert_eq!(res.headers().get(RETRY_AFTER).unwrap(), "42");
 }
 
+type Busy = (fn() -> ApiError, &'static str, &'static str, &'static str);
+
 #[actix_web::test]
-async fn statement_timeout_is_a_503_with_retry_after() {
-    let res = ApiError::statement_timeout().error_response();
-    assert_eq!(res.headers().get(RETRY_AFTER).unwrap(), "1");
-    let (status, ctype, body) = body_of(ApiError::statement_timeout()).await;
-    assert_eq!(
-        (status, ctype.as_str()),
-        (StatusCode::SERVICE_UNAVAILABLE, PROBLEM_JSON)
-    );
-    assert_eq!(
-        body,
-        json!({
-            "type": "/problems/statement_timeout",
-            "title": "Service Unavailable",
-            "status": 503,
-            "detail": "The database could not answer within this request's time budget; retry shortly.",
-            "code": "statement_timeout"
-        })
-    );
+async fn the_503s_of_a_busy_server_say_when_to_retry() {
+    // (the error, its Retry-After, code and detail)
+    let cases: [Busy; 2] = [
+        (
+            ApiError::statement_timeout,
+            "1",
+            "statement_timeout",
+            "The database could not answer within this request's time budget; retry shortly.",
+        ),
+        (
+            || ApiError::exports_busy(5),
+            "5",
+            "exports_busy",
+            "As many exports as this server runs at once are under way; retry in 5 s.",
+        ),
+    ];
+    for (make, retry, code, detail) in cases {
+        let res = make().error_response();
+        assert_eq!(res.headers().get(RETRY_AFTER).unwrap(), retry, "{code}");
+        let (status, ctype, body) = body_of(make()).await;
+        assert_eq!(
+            (status, ctype.as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, PROBLEM_JSON)
+        );
+        assert_eq!(
+            body,
+            json!({
+                "type": format!("/problems/{code}"),
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": detail,
+                "code": code
+            })
+        );
+    }
 }
 
 #[test]

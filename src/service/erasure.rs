@@ -20,7 +20,7 @@ pub fn erase(conn: &mut Conn, mailer: &Mailer, actor: &Actor, account_id: String
     if account.role != Role::Registrant {
         return Err(ApiError::conflict(
             "not_a_registrant",
-            "Only a registrant's account can be erased; take the role away first.",
+            "Only a registrant's account can be erased; a staff account can be disabled instead.",
         ));
     }
     // An owner's edit meanwhile makes a step stale: the next round reads it again.

@@ -343,6 +343,8 @@ async fn exports_beyond_the_concurrency_limit_are_turned_away_until_a_slot_is_fr
     settle().await;
     let csv = "/api/v1/public/export.csv?campaign=demo";
     let json = "/api/v1/public/export.json?campaign=demo";
+    let seen = app.get(csv, None).await;
+    let tag = seen.header("etag").expect("an ETag").to_owned();
     let held = [
         app.open(TestRequest::get().uri(csv)).await,
         app.open(TestRequest::get().uri(json)).await,
@@ -358,11 +360,21 @@ async fn exports_beyond_the_concurrency_limit_are_turned_away_until_a_slot_is_fr
         );
         assert_eq!(r.header("content-type"), Some("application/problem+json"));
     }
+    // A revalidation of what a client holds needs no slot.
+    let again = app
+        .open(
+            TestRequest::get()
+                .uri(csv)
+                .insert_header(("If-None-Match", tag.as_str())),
+        )
+        .await;
+    assert_eq!(again.status(), 304);
     // Everything else still answers.
     let listed = app.get("/api/v1/public/activities?campaign=demo&limit=1", None).await;
     assert_eq!((listed.status, listed.body["total"].as_i64()), (200, Some(2_600)));
     // One reader goes: its export stops and its slot is free within moments.
-    drop(held.into_iter().next());
+    let [first, second] = held;
+    drop(first);
     let mut freed = None;
     for _ in 0..100 {
         let r = app.get(csv, None).await;
@@ -375,8 +387,18 @@ async fn exports_beyond_the_concurrency_limit_are_turned_away_until_a_slot_is_fr
     }
     let freed = freed.expect("a slot was given back");
     assert_eq!(parse_csv(&freed.raw).1.len(), 2_600, "a complete export");
-    // A client that has read a whole export finds its slot free at once.
+    // A client that has read a whole export finds its slot free at once, while the other
+    // slot is still held.
     for _ in 0..3 {
         assert_eq!(app.get(csv, None).await.status, 200);
     }
+    let third = app.open(TestRequest::get().uri(json)).await;
+    assert_eq!(third.status(), 200);
+    let r = app.get(csv, None).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (503, Some("exports_busy")),
+        "two readers hold both slots"
+    );
+    drop((second, third));
 }
