@@ -234,7 +234,7 @@ fn pg_page(
     let total = match known_total {
         Some(total) => total,
         None if cursor.is_none() && page.len() as i64 <= limit => Total::exact(page.len() as i64),
-        None if only_text(f) => text_search::pg_matches(conn, q, sampled)?,
+        None if only_text(f) => text_search::pg_matches(conn, q, sampled, rows)?,
         None => count(conn, f)?,
     };
     Ok((page, total))
@@ -299,10 +299,12 @@ pub fn count(conn: &mut DbConn, f: &PublicFilter) -> Result<Total> {
     };
     if backend == Backend::Postgres && plan.is_some() {
         // Counted up to the limit, as text_search::matches does.
-        let found: Vec<i32> = filtered!(f, backend, plan, false)
-            .select(sql::<Integer>("1"))
-            .limit(text_search::PG_COUNT_LIMIT + 1)
-            .load(conn)?;
+        let found: Vec<i32> = text_search::pg_counting(conn, "", |conn| {
+            Ok(filtered!(f, backend, plan, false)
+                .select(sql::<Integer>("1"))
+                .limit(text_search::PG_COUNT_LIMIT + 1)
+                .load(conn)?)
+        })?;
         return Ok(text_search::capped(found.len() as i64));
     }
     Ok(Total::exact(

@@ -127,14 +127,15 @@ pub fn matches(conn: &mut DbConn, q: &str) -> Result<Total> {
         }
         Backend::Postgres => {
             let sampled = pg_sample(conn, q)?;
-            pg_matches(conn, q, sampled)
+            let rows = row_estimate(conn)?;
+            pg_matches(conn, q, sampled, rows)
         }
     }
 }
 
-/// [`matches`] on PostgreSQL, with the [`pg_sample`] of `q` taken.
-pub fn pg_matches(conn: &mut DbConn, q: &str, sampled: Density) -> Result<Total> {
-    let dense = pg_dense(sampled, row_estimate(conn)?);
+/// [`matches`] on PostgreSQL, with the [`pg_sample`] of `q` taken and the [`row_estimate`].
+pub fn pg_matches(conn: &mut DbConn, q: &str, sampled: Density, rows: i64) -> Result<Total> {
+    let dense = pg_dense(sampled, rows);
     // Dense matches are counted walking the listing index from the newest (no sort, which
     // a table without statistics would get); sparse ones through the index (no sequential
     // scan: under the LIMIT the planner may prefer testing LIKE row by row, about 2.4 µs a
@@ -144,12 +145,28 @@ pub fn pg_matches(conn: &mut DbConn, q: &str, sampled: Density) -> Result<Total>
     } else {
         "SET LOCAL enable_seqscan = off;"
     };
+    pg_counting(conn, settings, |conn| pg_count(conn, q, dense))
+}
+
+/// Runs a PostgreSQL count of matches up to the limit in a transaction of its own, with
+/// `settings` and [`PG_COUNT_SETTINGS`].
+pub fn pg_counting<T>(conn: &mut DbConn, settings: &str, count: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
     super::transaction_on(conn, |conn| {
         use diesel::connection::SimpleConnection;
-        conn.batch_execute(settings)?;
-        pg_count(conn, q, dense)
+        conn.batch_execute(&format!("{settings} {PG_COUNT_SETTINGS}"))?;
+        count(conn)
     })
 }
+
+/// What a count through a search index needs on PostgreSQL:
+/// - A bitmap of every match that stays exact. With the default 4 MB of `work_mem`, the
+///   bitmap of a broad pair at 1M rows (94k matches) turned lossy, and PostgreSQL tested
+///   every row of a lossy page again with `short_search_grams()` (~30 µs a row): 155–199 ms
+///   against 31–36 ms with 16 MB. An exact bitmap of 1M rows takes a few megabytes, and only
+///   while the count runs.
+/// - No parallel workers: on a server answering many requests they start processes for a
+///   few milliseconds of work (53 ms with two workers against 37 ms without, the same count).
+pub const PG_COUNT_SETTINGS: &str = "SET LOCAL work_mem = '16MB'; SET LOCAL max_parallel_workers_per_gather = 0;";
 
 /// PostgreSQL's count of the activities containing `q`, up to the limit: `dense`, by
 /// testing rows in turn; otherwise through the gram or trigram index.
@@ -222,12 +239,13 @@ impl Density {
 }
 
 /// Whether counting up to the limit is cheaper by testing rows in turn than through the
-/// index, for `sampled` matches of PG_SAMPLE among about `rows`. Measured per row: testing
-/// one about 1 µs, so finding the limit costs `limit / density` µs; the index marks each of
-/// its `density * rows` matches in about 0.08 µs before the first is visited.
+/// index, for `sampled` matches of PG_SAMPLE among about `rows`. Measured at 1M rows:
+/// testing a row from the newest costs about 1.7 µs, so finding the limit costs
+/// `1.7 * limit / density` µs; the index marks each of its `density * rows` matches in
+/// 0.14–0.32 µs (about 0.2) before the first is visited (94k matches: 30 ms, 868k: 119 ms).
 fn pg_dense(sampled: Density, rows: i64) -> bool {
     let density = sampled.share();
-    density * density * 0.08 * rows as f64 >= PG_COUNT_LIMIT as f64
+    density * density * (0.2 / 1.7) * rows as f64 >= PG_COUNT_LIMIT as f64
 }
 
 /// The LIKE pattern of a substring search on PostgreSQL. Backslash is PostgreSQL's default
@@ -328,6 +346,9 @@ mod tests {
         assert!(pg_dense(of_1000(870), 100_000) && !pg_dense(of_1000(200), 100_000));
         // At 1M rows the index has more to mark, so the walk wins sooner.
         assert!(pg_dense(of_1000(200), 1_000_000) && !pg_dense(of_1000(50), 1_000_000));
+        // トオ at 1M (a tenth of the newest): a walk of 10k rows, 18 ms, against 30 ms for
+        // the bitmap of its 94k matches.
+        assert!(pg_dense(of_1000(100), 1_000_000));
         // A small table is judged by the rows it has.
         assert_eq!(super::pg_estimate(super::Density { matched: 5, tested: 10 }, 10), 5);
     }
