@@ -206,5 +206,6 @@ pub async fn update(
         })
     })
     .await?;
+    state.public.invalidate();
     Ok(HttpResponse::Ok().json(CampaignOut::from(row)))
 }

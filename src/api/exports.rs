@@ -107,7 +107,7 @@ fn body(mut res: HttpResponseBuilder, s: Streamed, content_type: &str, file: Str
     responses(
         (status = 200, description = "CSV, UTF-8", content_type = "text/csv", body = String,
             headers(("ETag" = String), ("Link" = String, description = "The licence: `<URL>; rel=\"license\"`"))),
-        (status = 304, description = "Not modified: `If-None-Match` names the current data; answered without starting an export, so even while every `EXPORT_CONCURRENCY` slot is taken"),
+        (status = 304, description = "Not modified: `If-None-Match` names the current data; answered without starting an export, so even while every `EXPORT_CONCURRENCY` slot is taken (except `If-None-Match: *`, which is answered once the export has found the campaign)"),
         (status = 400, description = "`validation_failed` (no campaign) or `unknown_campaign`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`exports_busy`: as many public exports as the server runs at once (`EXPORT_CONCURRENCY`) are under way; or, as everywhere, `service_unavailable` or `statement_timeout`. Retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String)))
@@ -135,7 +135,7 @@ pub async fn public_csv(state: State, req: HttpRequest, q: Query<ExportQuery>) -
     responses(
         (status = 200, description = "`{campaign, license, items, total}`, items in the public view", content_type = "application/json", body = Object,
             headers(("ETag" = String), ("Link" = String, description = "The licence: `<URL>; rel=\"license\"`"))),
-        (status = 304, description = "Not modified: `If-None-Match` names the current data; answered without starting an export, so even while every `EXPORT_CONCURRENCY` slot is taken"),
+        (status = 304, description = "Not modified: `If-None-Match` names the current data; answered without starting an export, so even while every `EXPORT_CONCURRENCY` slot is taken (except `If-None-Match: *`, which is answered once the export has found the campaign)"),
         (status = 400, description = "`validation_failed` (no campaign, or `bom`) or `unknown_campaign`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`exports_busy`: as many public exports as the server runs at once (`EXPORT_CONCURRENCY`) are under way; or, as everywhere, `service_unavailable` or `statement_timeout`. Retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String)))

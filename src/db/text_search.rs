@@ -149,7 +149,8 @@ pub fn pg_matches(conn: &mut DbConn, q: &str, sampled: Density, rows: i64) -> Re
 }
 
 /// Runs a PostgreSQL count of matches up to the limit in a transaction of its own, with
-/// `settings` and [`PG_COUNT_SETTINGS`].
+/// `settings` and [`PG_COUNT_SETTINGS`]. Not for use inside another transaction: there it
+/// is a savepoint, and `SET LOCAL` would hold until the outer transaction ends.
 pub fn pg_counting<T>(conn: &mut DbConn, settings: &str, count: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
     super::transaction_on(conn, |conn| {
         use diesel::connection::SimpleConnection;

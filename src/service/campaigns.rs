@@ -90,11 +90,16 @@ pub fn update(
             changed.join(", ")
         }
     );
+    // The public exports carry the campaign's title.
+    let public = changed.contains(&"title");
     let saved = db::transaction(conn, move |conn| {
         if !campaigns::save_if_current(conn, &row, version)? {
             return Ok::<_, ApiError>(None);
         }
         AuditEvent::campaign(&row.id, &actor, AuditAction::CampaignUpdate, Some(detail)).insert(conn)?;
+        if public {
+            db::generation::bump(conn)?;
+        }
         Ok(Some(row))
     })?;
     match saved {

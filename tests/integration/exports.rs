@@ -169,6 +169,24 @@ async fn open_data_as_csv_and_json_round_trips_and_shows_nothing_private() {
     let changed = w.app.send_raw(req).await;
     assert_eq!(changed.status, 200);
     assert_eq!(parse_csv(&changed.raw).1.len(), 3);
+    // The exports carry the campaign's title: renaming it makes a new tag too.
+    let tag = changed.header("etag").unwrap().to_owned();
+    let r = w
+        .app
+        .patch(
+            &format!("/api/v1/admin/campaigns/{}", w.campaign),
+            Some(&w.admin.token),
+            json!({"version": 1, "title": "テレワーク月間 2026（改称）"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let req = TestRequest::default()
+        .method(Method::GET)
+        .uri(&path)
+        .insert_header(("If-None-Match", tag));
+    let renamed = w.app.send_raw(req).await;
+    assert_eq!(renamed.status, 200, "a rename kept the old tag");
+    assert!(String::from_utf8_lossy(&renamed.raw).contains("テレワーク月間 2026（改称）"));
 }
 
 #[actix_web::test]
