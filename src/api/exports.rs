@@ -5,7 +5,7 @@
 use crate::api::caller::Admin;
 use crate::api::export_csv::{PublicCsv, PublicJson, RegistrationsCsv};
 use crate::api::extract::Query;
-use crate::cache::etag;
+use crate::cache::{etag, none_match};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::service::export::{self, Streamed};
 use crate::state::State;
@@ -42,7 +42,7 @@ fn campaign(q: &ExportQuery) -> ApiResult<String> {
 /// The response of a public export: 304 on a matching `If-None-Match`, else the stream.
 fn public_response(state: &State, req: &HttpRequest, s: Streamed, content_type: &str, file: String) -> HttpResponse {
     let tag = tag_of(req, s.generation);
-    if names(req, &tag, true) {
+    if none_match(req, &tag, true) {
         // Dropping the body stops the export.
         return headed(HttpResponse::NotModified(), state, tag).finish();
     }
@@ -57,19 +57,11 @@ async fn revalidated(state: &State, req: &HttpRequest) -> ApiResult<Option<HttpR
         return Ok(None);
     }
     let tag = tag_of(req, state.public.generation(&state.pool).await?);
-    Ok(names(req, &tag, false).then(|| headed(HttpResponse::NotModified(), state, tag).finish()))
+    Ok(none_match(req, &tag, false).then(|| headed(HttpResponse::NotModified(), state, tag).finish()))
 }
 
 fn tag_of(req: &HttpRequest, generation: i64) -> String {
     etag(generation, &format!("{}?{}", req.path(), req.query_string()))
-}
-
-/// Whether `If-None-Match` names `tag` (or, with `any`, is `*`).
-fn names(req: &HttpRequest, tag: &str, any: bool) -> bool {
-    req.headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || (any && t.trim() == "*")))
 }
 
 /// The headers of every answer of a public export, 200 or 304.

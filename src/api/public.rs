@@ -14,7 +14,7 @@ use crate::domain::{reference, text};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::service::public::{self, json_bytes, Listing, PublicActivity, PublicPage, PublicStats};
 use crate::state::State;
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
@@ -198,11 +198,7 @@ where
     let key = format!("{}?{}", req.path(), req.query_string());
     let generation = state.public.generation(&state.pool).await?;
     let tag = etag(generation, &key);
-    let fresh = req
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    let fresh = crate::cache::none_match(req, &tag, true);
     let respond = |mut res: actix_web::HttpResponseBuilder, tag: &str| {
         res.insert_header((ETAG, tag.to_owned()))
             .insert_header((CACHE_CONTROL, "public, max-age=0, must-revalidate"));

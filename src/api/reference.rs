@@ -2,7 +2,7 @@
 
 use crate::api::page::Page;
 use crate::domain::reference::{RefItem, CATEGORIES, INDUSTRIES, PREFECTURES};
-use actix_web::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use actix_web::http::header::{CACHE_CONTROL, ETAG};
 use actix_web::{get, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -19,12 +19,7 @@ fn respond(req: &HttpRequest, name: &str, items: &[RefItem]) -> HttpResponse {
     // Code lists change only with a new release.
     let etag = format!("\"{name}-{}\"", env!("CARGO_PKG_VERSION"));
     let cache = "public, max-age=86400";
-    if req
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    {
+    if crate::cache::none_match(req, &etag, true) {
         return HttpResponse::NotModified()
             .insert_header((ETAG, etag))
             .insert_header((CACHE_CONTROL, cache))

@@ -235,6 +235,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Whether the request's `If-None-Match` names `tag`, compared weakly (a `W/` prefix on
+/// either side is ignored, as RFC 9110 asks of this header), or, with `any`, is `*`.
+pub fn none_match(req: &actix_web::HttpRequest, tag: &str, any: bool) -> bool {
+    let tag = tag.trim_start_matches("W/");
+    req.headers()
+        .get(actix_web::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|t| t.trim_start_matches("W/") == tag || (any && t == "*"))
+        })
+}
+
 /// A weak ETag for a response made from `key` at `generation`: the same in every process,
 /// and computable without running the query.
 pub fn etag(generation: i64, key: &str) -> String {

@@ -7,7 +7,7 @@ use crate::domain::reference::{CATEGORIES, PREFECTURES};
 use crate::domain::text::escape_markup as escape;
 use crate::error::ApiError;
 use crate::state::State;
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
@@ -79,11 +79,7 @@ pub fn script() -> &'static (String, String) {
 
 fn script_response(req: &HttpRequest) -> HttpResponse {
     let (body, tag) = script();
-    let fresh = req
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag));
+    let fresh = crate::cache::none_match(req, tag, false);
     let mut res = if fresh {
         HttpResponse::NotModified()
     } else {

@@ -189,16 +189,21 @@ async fn open_data_as_csv_and_json_round_trips_and_shows_nothing_private() {
     assert!(String::from_utf8_lossy(&renamed.raw).contains("テレワーク月間 2026（改称）"));
 }
 
-#[actix_web::test]
-async fn an_export_of_many_pages_has_every_row_once() {
-    let w = world().await;
-    let app = &w.app;
+/// `app` with the demo campaign seeded with `n` approved activities.
+async fn seeded(app: &crate::common::TestApp, n: usize) {
     let pool = app.pool.clone();
-    actix_web::rt::task::spawn_blocking(move || telework_registry::seed::seed_demo(&pool, 1_234))
+    actix_web::rt::task::spawn_blocking(move || telework_registry::seed::seed_demo(&pool, n))
         .await
         .unwrap()
         .unwrap();
     settle().await;
+}
+
+#[actix_web::test]
+async fn an_export_of_many_pages_has_every_row_once() {
+    let w = world().await;
+    let app = &w.app;
+    seeded(app, 1_234).await;
     let r = app.get("/api/v1/public/export.csv?campaign=demo", None).await;
     let (_, rows) = parse_csv(&r.raw);
     let ids: BTreeSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
@@ -352,13 +357,8 @@ async fn statistics_by_two_dimensions() {
 #[actix_web::test]
 async fn exports_beyond_the_concurrency_limit_are_turned_away_until_a_slot_is_free() {
     let app = crate::common::TestApp::with(|c| c.export_concurrency = 2).await;
-    let pool = app.pool.clone();
     // Six pages of rows: an export whose client does not read waits after four.
-    actix_web::rt::task::spawn_blocking(move || telework_registry::seed::seed_demo(&pool, 2_600))
-        .await
-        .unwrap()
-        .unwrap();
-    settle().await;
+    seeded(&app, 2_600).await;
     let csv = "/api/v1/public/export.csv?campaign=demo";
     let json = "/api/v1/public/export.json?campaign=demo";
     let seen = app.get(csv, None).await;
