@@ -16,6 +16,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         );
     }
     let pool = open_and_migrate(&config)?;
+    spawn_trimmer();
     // Every process delivers the outbox; several share it through leases.
     crate::mail::worker::spawn(pool.clone(), &config)?;
     let mailer = crate::mail::Mailer::new(&config);
@@ -108,6 +109,36 @@ pub fn tune_allocator() {
         unsafe {
             mallopt(M_MMAP_THRESHOLD, 256 * 1024);
             mallopt(M_ARENA_MAX, (4 * cores).min(i32::MAX as usize) as i32);
+        }
+    }
+}
+
+/// How often [`spawn_trimmer`]'s thread gives free memory back.
+const TRIM_EVERY: Duration = Duration::from_secs(1);
+
+/// Starts a thread that hands the memory glibc's arenas hold free back to the system every
+/// [`TRIM_EVERY`]. Each arena keeps what its threads freed (a cold page's rows, a response's
+/// buffers) for its next allocations and never returns it from the middle of the arena by
+/// itself, so a serving process's resident size only grew, scenario after scenario.
+/// Measured at 100k rows after the filtered and search scenarios: 96.6 MiB of anonymous
+/// memory, 83.4 MiB after one `malloc_trim(0)`. The peak RSS of `bench/run` at 1M rows
+/// (SQLite): 161–165 MiB without the thread, 153 MiB trimming every 5 s, 147 MiB every
+/// second, the read and write rates within the noise of the runs.
+fn spawn_trimmer() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        let spawned = std::thread::Builder::new().name("malloc-trim".into()).spawn(|| loop {
+            std::thread::sleep(TRIM_EVERY);
+            // SAFETY: malloc_trim only returns free pages of the arenas to the system.
+            unsafe {
+                malloc_trim(0);
+            }
+        });
+        if let Err(e) = spawned {
+            log::warn!("cannot start the allocator's trim thread: {e}");
         }
     }
 }
