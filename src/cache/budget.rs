@@ -44,8 +44,8 @@ impl<V: Weighed> Budgeted<V> {
     }
 
     pub fn get(&mut self, key: &str, generation: i64) -> Option<Arc<V>> {
-        self.clock += 1;
         let entry = self.map.get_mut(key).filter(|e| e.value.generation() == generation)?;
+        self.clock += 1;
         entry.used = self.clock;
         Some(entry.value.clone())
     }
@@ -64,7 +64,8 @@ impl<V: Weighed> Budgeted<V> {
             self.bytes = self.map.iter().map(|(k, e)| k.len() + e.value.bytes()).sum();
         }
         if self.bytes + size > self.budget {
-            self.evict_to(self.budget * 3 / 4 - size.min(self.budget * 3 / 4));
+            // `size` is at most an eighth of the budget (checked above).
+            self.evict_to(self.budget * 3 / 4 - size);
         }
         self.clock += 1;
         self.map.insert(
@@ -77,27 +78,24 @@ impl<V: Weighed> Budgeted<V> {
         self.bytes += size;
     }
 
-    /// Drops the least recently used entries until at most `bytes` remain.
+    /// Drops the least recently used entries until at most `bytes` remain. Uses are counted
+    /// by one clock, so no two entries share one, and the entries used up to a cutoff go.
     fn evict_to(&mut self, bytes: usize) {
-        let mut by_use: Vec<(u64, &String, usize)> = self
+        let mut by_use: Vec<(u64, usize)> = self
             .map
             .iter()
-            .map(|(k, e)| (e.used, k, k.len() + e.value.bytes()))
+            .map(|(k, e)| (e.used, k.len() + e.value.bytes()))
             .collect();
-        by_use.sort_unstable_by_key(|(used, _, _)| *used);
-        let mut left = self.bytes;
-        let mut gone = Vec::new();
-        for (_, key, size) in by_use {
-            if left <= bytes {
+        by_use.sort_unstable();
+        let mut cutoff = 0;
+        for (used, size) in by_use {
+            if self.bytes <= bytes {
                 break;
             }
-            left -= size;
-            gone.push(key.clone());
+            self.bytes -= size;
+            cutoff = used;
         }
-        for key in gone {
-            self.map.remove(&key);
-        }
-        self.bytes = left;
+        self.map.retain(|_, e| e.used > cutoff);
     }
 }
 
