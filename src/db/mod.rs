@@ -28,6 +28,7 @@ pub mod purge;
 pub mod queue;
 pub mod schema;
 mod search_changes;
+pub mod search_count;
 pub mod snapshot;
 mod target;
 mod tx;

@@ -54,6 +54,7 @@ pub struct PublicFilter {
     pub sessions_between: Option<(Option<NaiveDateTime>, Option<NaiveDateTime>)>,
 }
 
+use super::search_count;
 use super::text_search;
 pub use super::text_search::SearchPlan;
 
@@ -170,7 +171,7 @@ pub type Rows = Vec<(PublicRow, String)>;
 /// One page of approved activities, newest approval first, with their campaign slugs.
 pub fn list(conn: &mut DbConn, f: &PublicFilter, cursor: Option<&Cursor>, limit: i64) -> Result<Rows> {
     let plan = match &f.q {
-        Some(q) => Some(text_search::plan_for(conn, q, limit)?),
+        Some(q) => Some(search_count::plan_for(conn, q, limit)?),
         _ => None,
     };
     list_with(conn, f, cursor, limit, plan)
@@ -199,7 +200,7 @@ pub fn page(
     }
     let matches = match known_total {
         Some(total) if only_text(f) => total,
-        _ => text_search::matches(conn, q)?,
+        _ => search_count::matches(conn, q)?,
     };
     let total = match known_total {
         Some(total) => total,
@@ -214,7 +215,8 @@ pub fn page(
 }
 
 /// [`page`] on PostgreSQL, whose counts visit every match: the plan comes from a sample of
-/// the newest activities, and a first page that holds every match is its own total.
+/// the newest activities, a first page that holds every match is its own total, and a text
+/// search alone is counted in the sample's transaction where the sample expects more.
 fn pg_page(
     conn: &mut DbConn,
     f: &PublicFilter,
@@ -223,19 +225,26 @@ fn pg_page(
     limit: i64,
     known_total: Option<Total>,
 ) -> Result<(Rows, Total)> {
-    let rows = text_search::row_estimate(conn)?;
-    let sampled = text_search::pg_sample(conn, q)?;
-    let matches = match known_total {
+    let count_first = known_total.is_none() && only_text(f);
+    let (sampled, counted) = search_count::pg_sampled_then(conn, q, |conn, sampled| {
+        if count_first && (cursor.is_some() || sampled.estimate() > limit) {
+            search_count::pg_count_for(conn, q, sampled).map(Some)
+        } else {
+            Ok(None)
+        }
+    })?;
+    let matches = match known_total.or(counted) {
         Some(total) if only_text(f) && !total.lower_bound => total.n,
-        _ => text_search::pg_estimate(sampled, rows),
+        _ => sampled.estimate(),
     };
-    let plan = SearchPlan::choose_on(Backend::Postgres, matches, rows, limit);
+    let plan = SearchPlan::choose_on(Backend::Postgres, matches, sampled.rows, limit);
     let page = list_with(conn, f, cursor, limit, Some(plan))?;
-    let total = match known_total {
-        Some(total) => total,
-        None if cursor.is_none() && page.len() as i64 <= limit => Total::exact(page.len() as i64),
-        None if only_text(f) => text_search::pg_matches(conn, q, sampled, rows)?,
-        None => count(conn, f)?,
+    let total = match (known_total, counted) {
+        (Some(total), _) => total,
+        _ if cursor.is_none() && page.len() as i64 <= limit => Total::exact(page.len() as i64),
+        (None, Some(total)) => total,
+        _ if only_text(f) => search_count::pg_matches(conn, q, sampled)?,
+        _ => count(conn, f)?,
     };
     Ok((page, total))
 }
@@ -293,13 +302,13 @@ fn only_text(f: &PublicFilter) -> bool {
 pub fn count(conn: &mut DbConn, f: &PublicFilter) -> Result<Total> {
     let backend = conn.backend();
     let plan = match &f.q {
-        Some(q) if only_text(f) => return text_search::matches(conn, q),
+        Some(q) if only_text(f) => return search_count::matches(conn, q),
         Some(_) => Some(SearchPlan::Walk),
         _ => None,
     };
     if backend == Backend::Postgres && plan.is_some() {
-        // Counted up to the limit, as text_search::matches does.
-        let found: Vec<i32> = text_search::pg_counting(conn, "", |conn| {
+        // Counted up to the limit, as search_count::matches does.
+        let found: Vec<i32> = search_count::pg_counting(conn, "", |conn| {
             Ok(filtered!(f, backend, plan, false)
                 .select(sql::<Integer>("1"))
                 .limit(text_search::PG_COUNT_LIMIT + 1)

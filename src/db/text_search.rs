@@ -11,7 +11,6 @@
 
 use super::{Backend, DbConn, Result};
 use crate::domain::page::Total;
-use diesel::sql_types::{BigInt, Text};
 use diesel::RunQueryDsl;
 
 /// Queries of this many characters or more use the trigram index; shorter ones the index of
@@ -48,9 +47,14 @@ pub const PG_SHORT_END: &str = " AS bigint)]";
 /// a cold count near a millisecond.
 pub const PG_COUNT_LIMIT: i64 = 1_000;
 
-/// How many of the newest approved activities PostgreSQL tests for every text search, to
-/// judge how dense its matches are (a walk of the listing index).
-const PG_SAMPLE: i64 = 1_000;
+/// PostgreSQL's estimate of the activity rows, a scalar query: the live rows its statistics
+/// count as rows are written (the planner's `reltuples` is stale, or -1, until the table is
+/// next analyzed, e.g. right after a bulk load), or `reltuples` where the statistics were
+/// reset. The count is read with the function behind `pg_stat_user_tables.n_live_tup`:
+/// planning that view (a join of five catalogs with a group) took 1–3 ms, against 0.05 ms,
+/// in every cold search.
+pub const PG_ROW_ESTIMATE: &str = "SELECT GREATEST(pg_stat_get_live_tuples(c.oid), c.reltuples, 0)::bigint \
+    FROM pg_class c WHERE c.oid = 'activities'::regclass";
 
 /// PostgreSQL's key for a query of 1 or 2 characters in `short_search_grams`: a character's
 /// code point, or a * 1114112 + b for the pair (a, b).
@@ -112,143 +116,6 @@ impl SearchPlan {
     }
 }
 
-/// How many approved activities contain `q`, counted in its search index: on SQLite exactly
-/// and without visiting the table (the index holds exactly the approved activities); on
-/// PostgreSQL up to [`PG_COUNT_LIMIT`].
-pub fn matches(conn: &mut DbConn, q: &str) -> Result<Total> {
-    match conn.backend() {
-        Backend::Sqlite => {
-            let (index, phrase) = sqlite_index(q);
-            let row: super::Count =
-                diesel::sql_query(format!("SELECT count(*) AS n FROM {index} WHERE {index} MATCH ?"))
-                    .bind::<Text, _>(phrase)
-                    .get_result(conn)?;
-            Ok(Total::exact(row.n))
-        }
-        Backend::Postgres => {
-            let sampled = pg_sample(conn, q)?;
-            let rows = row_estimate(conn)?;
-            pg_matches(conn, q, sampled, rows)
-        }
-    }
-}
-
-/// [`matches`] on PostgreSQL, with the [`pg_sample`] of `q` taken and the [`row_estimate`].
-pub fn pg_matches(conn: &mut DbConn, q: &str, sampled: Density, rows: i64) -> Result<Total> {
-    let dense = pg_dense(sampled, rows);
-    // Dense matches are counted walking the listing index from the newest (no sort, which
-    // a table without statistics would get); sparse ones through the index (no sequential
-    // scan: under the LIMIT the planner may prefer testing LIKE row by row, about 2.4 µs a
-    // row, tens of milliseconds for a query of some thousand matches).
-    let settings = if dense {
-        "SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off;"
-    } else {
-        "SET LOCAL enable_seqscan = off;"
-    };
-    pg_counting(conn, settings, |conn| pg_count(conn, q, dense))
-}
-
-/// Runs a PostgreSQL count of matches up to the limit in a transaction of its own, with
-/// `settings` and [`PG_COUNT_SETTINGS`]. Not for use inside another transaction: there it
-/// is a savepoint, and `SET LOCAL` would hold until the outer transaction ends.
-pub fn pg_counting<T>(conn: &mut DbConn, settings: &str, count: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-    super::transaction_on(conn, |conn| {
-        use diesel::connection::SimpleConnection;
-        conn.batch_execute(&format!("{settings} {PG_COUNT_SETTINGS}"))?;
-        count(conn)
-    })
-}
-
-/// What a count through a search index needs on PostgreSQL:
-/// - A bitmap of every match that stays exact. With the default 4 MB of `work_mem`, the
-///   bitmap of a broad pair at 1M rows (94k matches) turned lossy, and PostgreSQL tested
-///   every row of a lossy page again with `short_search_grams()` (~30 µs a row): 155–199 ms
-///   against 31–36 ms with 16 MB. An exact bitmap of 1M rows takes a few megabytes, and only
-///   while the count runs.
-/// - No parallel workers: on a server answering many requests they start processes for a
-///   few milliseconds of work (53 ms with two workers against 37 ms without, the same count).
-pub const PG_COUNT_SETTINGS: &str = "SET LOCAL work_mem = '16MB'; SET LOCAL max_parallel_workers_per_gather = 0;";
-
-/// PostgreSQL's count of the activities containing `q`, up to the limit: `dense`, by
-/// testing rows in turn; otherwise through the gram or trigram index.
-fn pg_count(conn: &mut DbConn, q: &str, dense: bool) -> Result<Total> {
-    let limit = PG_COUNT_LIMIT + 1;
-    let row: super::Count = match pg_gram_key(q) {
-        // Dense matches: the first PG_COUNT_LIMIT are found within a few rows each, walking
-        // from the newest, the rows the sample judged.
-        _ if dense => diesel::sql_query(
-            "SELECT count(*) AS n FROM (SELECT 1 FROM activities WHERE status = 'approved' AND strpos(search_text, $1) > 0 \
-             ORDER BY approved_at DESC, id DESC LIMIT $2) AS m",
-        )
-        .bind::<Text, _>(q)
-        .bind::<BigInt, _>(limit)
-        .get_result(conn)?,
-        Some(key) => diesel::sql_query(format!(
-            "SELECT count(*) AS n FROM (SELECT 1 FROM activities WHERE {PG_SHORT_MATCH}$1{PG_SHORT_END} LIMIT $2) AS m"
-        ))
-        .bind::<BigInt, _>(key)
-        .bind::<BigInt, _>(limit)
-        .get_result(conn)?,
-        None => diesel::sql_query(
-            "SELECT count(*) AS n FROM (SELECT 1 FROM activities WHERE status = 'approved' AND search_text LIKE $1 LIMIT $2) AS m",
-        )
-        .bind::<Text, _>(pg_like_pattern(q))
-        .bind::<BigInt, _>(limit)
-        .get_result(conn)?,
-    };
-    Ok(capped(row.n))
-}
-
-/// How many of the newest [`PG_SAMPLE`] approved activities contain `q` (PostgreSQL: a walk
-/// of the listing index, about a millisecond). Sequential scans and sorts are switched off
-/// for it (SET LOCAL, so until the end of the transaction: callers run it in a transaction
-/// of its own): without statistics (a table not yet analyzed) the planner sorted the whole
-/// table instead.
-pub fn pg_sample(conn: &mut DbConn, q: &str) -> Result<Density> {
-    super::transaction_on(conn, |conn| {
-        use diesel::connection::SimpleConnection;
-        conn.batch_execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off;")?;
-        pg_sample_in(conn, q)
-    })
-}
-
-fn pg_sample_in(conn: &mut DbConn, q: &str) -> Result<Density> {
-    Ok(diesel::sql_query(
-        "SELECT count(*) FILTER (WHERE strpos(newest.search_text, $2) > 0) AS matched, count(*) AS tested \
-         FROM (SELECT search_text FROM activities WHERE status = 'approved' \
-         ORDER BY approved_at DESC, id DESC LIMIT $1) AS newest",
-    )
-    .bind::<BigInt, _>(PG_SAMPLE)
-    .bind::<Text, _>(q)
-    .get_result(conn)?)
-}
-
-/// What [`pg_sample`] found: `matched` of the `tested` newest approved activities (fewer
-/// than PG_SAMPLE where there are fewer) contain the query.
-#[derive(Debug, Clone, Copy, diesel::QueryableByName)]
-pub struct Density {
-    #[diesel(sql_type = BigInt)]
-    pub matched: i64,
-    #[diesel(sql_type = BigInt)]
-    pub tested: i64,
-}
-
-impl Density {
-    fn share(self) -> f64 {
-        self.matched as f64 / self.tested.max(1) as f64
-    }
-}
-
-/// Whether counting up to the limit is cheaper by testing rows in turn than through the
-/// index, for `sampled` matches of PG_SAMPLE among about `rows`. Measured at 1M rows:
-/// testing a row from the newest costs about 1.7 µs, so finding the limit costs
-/// `1.7 * limit / density` µs; the index marks each of its `density * rows` matches in
-/// 0.14–0.32 µs (about 0.2) before the first is visited (94k matches: 30 ms, 868k: 119 ms).
-fn pg_dense(sampled: Density, rows: i64) -> bool {
-    let density = sampled.share();
-    density * density * (0.2 / 1.7) * rows as f64 >= PG_COUNT_LIMIT as f64
-}
-
 /// The LIKE pattern of a substring search on PostgreSQL. Backslash is PostgreSQL's default
 /// LIKE escape; an explicit (bound) ESCAPE would turn the pattern into like_escape(…), which
 /// the trigram index cannot serve.
@@ -268,35 +135,12 @@ pub fn capped(n: i64) -> Total {
     }
 }
 
-/// The plan for a page of `limit` of a search for `q` alone, from how many activities match:
-/// counted on SQLite, estimated from a sample on PostgreSQL.
-pub fn plan_for(conn: &mut DbConn, q: &str, limit: i64) -> Result<SearchPlan> {
-    let rows = row_estimate(conn)?;
-    let matches = match conn.backend() {
-        Backend::Sqlite => matches(conn, q)?.n,
-        Backend::Postgres => pg_estimate(pg_sample(conn, q)?, rows),
-    };
-    Ok(SearchPlan::choose_on(conn.backend(), matches, rows, limit))
-}
-
-/// About how many of `rows` contain a query, from its sample.
-pub fn pg_estimate(sampled: Density, rows: i64) -> i64 {
-    (sampled.share() * rows as f64) as i64
-}
-
 /// An upper bound of the activity rows: the end of activities_seq_key (SQLite); on
-/// PostgreSQL the live rows its statistics count as rows are written (the planner's
-/// `reltuples` is stale, or -1, until the table is next analyzed, e.g. right after a bulk
-/// load), or `reltuples` where the statistics were reset. The count is read with the
-/// function behind `pg_stat_user_tables.n_live_tup`: planning that view (a join of five
-/// catalogs with a group) took 1–3 ms, against 0.05 ms, in every cold search.
+/// PostgreSQL [`PG_ROW_ESTIMATE`].
 pub fn row_estimate(conn: &mut DbConn) -> Result<i64> {
     let sql = match conn.backend() {
         Backend::Sqlite => "SELECT IFNULL(MAX(seq), 0) AS n FROM activities",
-        Backend::Postgres => {
-            "SELECT GREATEST(pg_stat_get_live_tuples(c.oid), c.reltuples, 0)::bigint AS n \
-             FROM pg_class c WHERE c.oid = 'activities'::regclass"
-        }
+        Backend::Postgres => &format!("SELECT ({PG_ROW_ESTIMATE}) AS n"),
     };
     let row: super::Count = diesel::sql_query(sql).get_result(conn)?;
     Ok(row.n)
@@ -338,20 +182,6 @@ mod tests {
         assert!(pg_gram_key("\u{10ffff}") < pg_gram_key("\u{1}\u{0}"));
         assert_eq!(pg_gram_key(""), None);
         assert_eq!(pg_gram_key("研修会"), None);
-    }
-
-    #[test]
-    fn postgres_counts_dense_matches_by_testing_rows() {
-        use super::pg_dense;
-        let of_1000 = |matched| super::Density { matched, tested: 1000 };
-        assert!(pg_dense(of_1000(870), 100_000) && !pg_dense(of_1000(200), 100_000));
-        // At 1M rows the index has more to mark, so the walk wins sooner.
-        assert!(pg_dense(of_1000(200), 1_000_000) && !pg_dense(of_1000(50), 1_000_000));
-        // トオ at 1M (a tenth of the newest): a walk of 10k rows, 18 ms, against 30 ms for
-        // the bitmap of its 94k matches.
-        assert!(pg_dense(of_1000(100), 1_000_000));
-        // A small table is judged by the rows it has.
-        assert_eq!(super::pg_estimate(super::Density { matched: 5, tested: 10 }, 10), 5);
     }
 
     #[test]

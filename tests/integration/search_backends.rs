@@ -26,11 +26,16 @@ fn ids(rows: public::Rows) -> Vec<String> {
     rows.into_iter().map(|(r, _)| r.id).collect()
 }
 
-/// Every page of `f`, `limit` at a time, following the cursors.
+/// Every page of `f`, `limit` at a time, following the cursors; each later page is also
+/// asked without the total known, and counts the same.
 fn paged(conn: &mut DbConn, f: &PublicFilter, limit: i64) -> (Vec<String>, Total) {
     let (mut all, mut cursor, mut total) = (Vec::new(), None::<Cursor>, None);
     loop {
         let (mut rows, n) = public::page(conn, f, cursor.as_ref(), limit, total).unwrap();
+        if cursor.is_some() {
+            let (again, counted) = public::page(conn, f, cursor.as_ref(), limit, None).unwrap();
+            assert_eq!((ids(again), counted), (ids(rows.clone()), n), "{f:?} after {cursor:?}");
+        }
         total = Some(n);
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
