@@ -50,7 +50,7 @@ pub fn plan_for(conn: &mut DbConn, q: &str, limit: i64) -> Result<SearchPlan> {
     Ok(SearchPlan::choose_on(conn.backend(), matches, rows, limit))
 }
 
-/// [`matches`] on PostgreSQL, with the [`pg_sample`] of `q` taken, in a transaction of its
+/// [`matches()`] on PostgreSQL, with the [`pg_sample`] of `q` taken, in a transaction of its
 /// own.
 pub fn pg_matches(conn: &mut DbConn, q: &str, sampled: Density) -> Result<Total> {
     pg_counting(conn, PG_SEARCH_SETTINGS, |conn| pg_count_for(conn, q, sampled))
@@ -136,7 +136,7 @@ fn pg_count(conn: &mut DbConn, q: &str, dense: bool) -> Result<Total> {
 }
 
 /// How many of the newest [`PG_SAMPLE`] approved activities contain `q` (PostgreSQL: a walk
-/// of the listing index, about a millisecond), with the [`text_search::row_estimate`], in a
+/// of the listing index, about a millisecond), with the [`text_search::PG_ROW_ESTIMATE`], in a
 /// transaction of its own (for [`PG_SEARCH_SETTINGS`]).
 pub fn pg_sample(conn: &mut DbConn, q: &str) -> Result<Density> {
     pg_sampled_then(conn, q, |_, _| Ok(())).map(|(sampled, ())| sampled)
