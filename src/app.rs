@@ -75,9 +75,9 @@ async fn request_context(
     let id = request_id::accept(req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()));
     let is_docs = req.path().starts_with("/docs");
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = if cors::refused_preflight(&req) {
+    let mut res = if let Some(why) = cors::refused_preflight(&req) {
         // actix-cors would answer a plain-text 400; keep the one error shape.
-        let problem = ApiError::forbidden("This origin is not allowed to call the API from a browser.");
+        let problem = ApiError::forbidden(why);
         req.into_response(problem.error_response()).map_into_boxed_body()
     } else {
         request_id::in_scope(id.as_str().into(), next.call(req))

@@ -26,11 +26,24 @@ fn is_preflight(req: &ServiceRequest) -> bool {
     req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
+/// The methods the origins of `CORS_ALLOWED_ORIGINS` may use.
+const METHODS: [&str; 6] = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"];
+
+/// The request headers (lower case) the origins of `CORS_ALLOWED_ORIGINS` may send: every
+/// header the API reads.
+const HEADERS: [&str; 5] = [
+    "authorization",
+    "content-type",
+    "if-none-match",
+    "idempotency-key",
+    "x-request-id",
+];
+
 /// Origins allowed by `CORS_ALLOWED_ORIGINS`; none when it is empty.
 pub fn configured(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_NONE_MATCH])
+        .allowed_methods(METHODS)
+        .allowed_headers(HEADERS.map(HeaderName::from_static))
         .expose_headers([
             header::ETAG,
             header::RETRY_AFTER,
@@ -44,19 +57,35 @@ pub fn configured(origins: &[String]) -> Cors {
     cors
 }
 
-/// A CORS preflight from an origin that `CORS_ALLOWED_ORIGINS` does not list, for a route
-/// that is not public.
-pub fn refused_preflight(req: &ServiceRequest) -> bool {
+/// Why a CORS preflight for a route that is not public is refused, if it is: an origin that
+/// `CORS_ALLOWED_ORIGINS` does not list, or a method or header it may not use. actix-cors
+/// would answer these with a plain-text 400.
+pub fn refused_preflight(req: &ServiceRequest) -> Option<String> {
     if !is_preflight(req) || is_public(req.path()) {
-        return false;
+        return None;
     }
-    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
-        return false;
-    };
+    let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok())?;
     let allowed = req
         .app_data::<State>()
         .is_some_and(|s| s.config.cors_allowed_origins.iter().any(|o| o == origin));
-    !allowed
+    if !allowed {
+        return Some("This origin is not allowed to call the API from a browser.".into());
+    }
+    let asked = |name| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let method = asked(header::ACCESS_CONTROL_REQUEST_METHOD).trim();
+    if !METHODS.contains(&method) {
+        return Some(format!("The method `{method}` may not be used from a browser."));
+    }
+    asked(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .find(|h| !h.is_empty() && !HEADERS.contains(&h.as_str()))
+        .map(|h| {
+            format!(
+                "The header `{h}` may not be sent from a browser; the API reads only {}.",
+                HEADERS.join(", ")
+            )
+        })
 }
 
 /// Opens the public routes to every origin: preflights are answered here (GET and HEAD,

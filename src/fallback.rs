@@ -47,7 +47,8 @@ fn allowed_methods(path: &str) -> Vec<&'static str> {
             })
             .collect()
     });
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // Only the leading slash goes: `/api/v1/activities/` is no path of the spec's.
+    let parts: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
     table
         .iter()
         .filter(|(segments, _)| {
@@ -59,4 +60,17 @@ fn allowed_methods(path: &str) -> Vec<&'static str> {
         })
         .flat_map(|(_, methods)| methods.iter().copied())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed_methods;
+
+    #[test]
+    fn a_trailing_slash_names_no_path_of_the_spec() {
+        assert_eq!(allowed_methods("/api/v1/activities"), ["GET", "HEAD", "POST"]);
+        assert!(allowed_methods("/api/v1/activities/").is_empty());
+        assert!(allowed_methods("/api/v1/activities//").is_empty());
+        assert!(!allowed_methods("/api/v1/public/activities/0192f1a0-0000-7000-8000-000000000000").is_empty());
+    }
 }

@@ -46,14 +46,40 @@ pub fn render(self_url: &str, items: &[PublicActivity]) -> String {
     x
 }
 
+/// The feed's own URL (its `<id>` and `rel="self"`): the configured base, the route and the
+/// validated filters. Nothing of it comes from the request's host, scheme or target form.
+pub fn feed_url(base: &str, campaign: Option<&str>, categories: &[String]) -> String {
+    let filters: Vec<(&str, &str)> = campaign
+        .map(|c| ("campaign", c))
+        .into_iter()
+        .chain(categories.iter().map(|c| ("category", c.as_str())))
+        .collect();
+    let query = serde_html_form::to_string(&filters).unwrap_or_default();
+    let sep = if query.is_empty() { "" } else { "?" };
+    format!("{base}/api/v1/public/feed.atom{sep}{query}")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{escape, feed_url};
 
     #[test]
     fn escapes_markup() {
         assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
         // Line breaks stay; other control characters, which XML 1.0 forbids, do not.
         assert_eq!(escape("a\nb\u{1}c"), "a\nbc");
+    }
+
+    #[test]
+    fn feed_urls_start_from_the_base_and_encode_filters() {
+        let base = "https://telework.example.jp";
+        assert_eq!(
+            feed_url(base, None, &[]),
+            "https://telework.example.jp/api/v1/public/feed.atom"
+        );
+        assert_eq!(
+            feed_url(base, Some("2026 秋"), &["try_practice".into(), "a&b".into()]),
+            "https://telework.example.jp/api/v1/public/feed.atom?campaign=2026+%E7%A7%8B&category=try_practice&category=a%26b"
+        );
     }
 }

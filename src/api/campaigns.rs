@@ -4,7 +4,7 @@ use crate::api::caller::Admin;
 use crate::api::extract::Json;
 use crate::api::page::Page;
 use crate::db::campaigns::CampaignRow;
-use crate::domain::clock::{new_id, now, utc};
+use crate::domain::clock::{self, new_id, now, utc};
 use crate::domain::text::{self, Lines};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::service;
@@ -107,6 +107,21 @@ fn validate(c: &mut CampaignRow) -> ApiResult<()> {
     match text::clean("title", &c.title, 200, Lines::Single) {
         Ok(t) => c.title = t,
         Err(e) => errors.push(e),
+    }
+    let years = [
+        ("starts_on", clock::in_years(&c.starts_on)),
+        ("ends_on", clock::in_years(&c.ends_on)),
+        ("registration_opens_at", clock::in_years(&c.registration_opens_at)),
+        ("registration_closes_at", clock::in_years(&c.registration_closes_at)),
+    ];
+    for (field, ok) in years {
+        if !ok {
+            errors.push(FieldError::new(
+                field,
+                "out_of_range",
+                "must fall in the years 2000–2999",
+            ));
+        }
     }
     if c.ends_on < c.starts_on {
         errors.push(FieldError::new(

@@ -86,6 +86,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "The body must be a JSON object.",
         ));
     }
+    if has_nul_escape(body) {
+        return Err(nul_in(body));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
@@ -94,6 +97,60 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })?;
     de.end().map_err(|e| json_error(".", &e))?;
     Ok(value)
+}
+
+/// Whether a JSON text holds `\u0000` as an escape (not an escaped backslash before `u0000`):
+/// the only way a NUL reaches a JSON string. PostgreSQL refuses text holding NUL, so such a
+/// value would fail there as a server error; it is refused here, on both backends.
+fn has_nul_escape(body: &[u8]) -> bool {
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] == b'\\' {
+            if body[i + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// The 400 for a body with a NUL in a string, naming the first field that holds one.
+fn nul_in(body: &[u8]) -> ApiError {
+    fn find(v: &serde_json::Value, path: String) -> Option<String> {
+        let join = |k: &str| {
+            if path.is_empty() {
+                k.to_owned()
+            } else {
+                format!("{path}.{k}")
+            }
+        };
+        match v {
+            serde_json::Value::String(s) => s.contains('\0').then_some(path),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| find(item, format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, item)| {
+                if k.contains('\0') {
+                    Some(join(&k.replace('\0', "")))
+                } else {
+                    find(item, join(k))
+                }
+            }),
+            _ => None,
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => ApiError::field(
+            &find(&v, String::new()).unwrap_or_default(),
+            "invalid_characters",
+            "must not contain NUL characters",
+        ),
+        Err(e) => json_error(".", &e),
+    }
 }
 
 fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
@@ -236,6 +293,21 @@ mod tests {
         assert_eq!((errs[0].field.as_str(), errs[0].code.as_str()), ("title", "required"));
         let (_, errs) = err_of(r#"{"title":"a","inner":{"n":-1}}"#);
         assert_eq!(errs[0].field, "inner.n");
+    }
+
+    #[test]
+    fn json_strings_with_nul_are_refused_by_their_field() {
+        let (code, errs) = err_of(r#"{"title":"a\u0000b"}"#);
+        assert_eq!(
+            (code.as_str(), errs[0].field.as_str(), errs[0].code.as_str()),
+            ("validation_failed", "title", "invalid_characters")
+        );
+        let (_, errs) = err_of(r#"{"title":"a","inner":{"n":1,"x":["ok","\u0000"]}}"#);
+        assert_eq!(errs[0].field, "inner.x[1]");
+        // An escaped backslash before `u0000` is text, not a NUL.
+        assert!(parse_json::<Body>(br#"{"title":"a\\u0000"}"#).is_ok());
+        // A body that is not JSON stays malformed_json.
+        assert_eq!(err_of(r#"{"title":"\u0000"#).0, "malformed_json");
     }
 
     #[test]

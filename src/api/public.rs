@@ -10,14 +10,14 @@ use crate::db::public::PublicFilter;
 use crate::domain::activity::category_bit;
 use crate::domain::codes::{ActivityFormat, Category, Kind, StatsDimension};
 use crate::domain::event::tokyo_midnight;
-use crate::domain::{reference, text};
+use crate::domain::{clock, reference, text};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::service::public::{self, json_bytes, Listing, PublicActivity, PublicPage, PublicStats};
 use crate::state::State;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 use std::future::Future;
 use utoipa::IntoParams;
@@ -74,7 +74,7 @@ fn session_filters(q: &PublicQuery, errors: &mut Vec<FieldError>) -> (bool, Opti
     };
     let mut date = |field: &str, raw: Option<&str>| {
         raw.and_then(|r| match NaiveDate::parse_from_str(r.trim(), "%Y-%m-%d") {
-            Ok(d) if (2000..=2999).contains(&d.year()) => Some(d),
+            Ok(d) if clock::in_years(&d) => Some(d),
             _ => {
                 errors.push(FieldError::new(field, "invalid_date", "must be a date YYYY-MM-DD"));
                 None
@@ -198,20 +198,27 @@ where
     let key = format!("{}?{}", req.path(), req.query_string());
     let generation = state.public.generation(&state.pool).await?;
     let tag = etag(generation, &key);
-    let fresh = crate::cache::none_match(req, &tag, true);
     let respond = |mut res: actix_web::HttpResponseBuilder, tag: &str| {
         res.insert_header((ETAG, tag.to_owned()))
             .insert_header((CACHE_CONTROL, "public, max-age=0, must-revalidate"));
         res
     };
-    if fresh {
+    if crate::cache::none_match(req, &tag, false) {
         return Ok(respond(HttpResponse::NotModified(), &tag).finish());
     }
-    if !keep {
-        let body = make(generation).await?;
-        return Ok(respond(HttpResponse::Ok(), &tag)
+    // `If-None-Match: *` holds only for something that exists: the body is made first, so
+    // an unknown id or campaign is still its 404 or 400.
+    let any = crate::cache::none_match(req, &tag, true);
+    let ok = |body: Bytes| {
+        if any {
+            return respond(HttpResponse::NotModified(), &tag).finish();
+        }
+        respond(HttpResponse::Ok(), &tag)
             .insert_header((CONTENT_TYPE, content_type))
-            .body(body));
+            .body(body)
+    };
+    if !keep {
+        return Ok(ok(make(generation).await?));
     }
     let public = &state.public;
     let body = public
@@ -225,9 +232,7 @@ where
             },
         )
         .await?;
-    Ok(respond(HttpResponse::Ok(), &tag)
-        .insert_header((CONTENT_TYPE, content_type))
-        .body(body))
+    Ok(ok(body))
 }
 
 /// Approved activities, newest approval first, with filters, search and `total`.
@@ -345,7 +350,7 @@ pub struct FeedQuery {
 #[get("/public/feed.atom")]
 pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> ApiResult<HttpResponse> {
     let q = query.into_inner()?;
-    let self_url = feed_url(&state.config.public_base_url, q.campaign.as_deref(), &q.category);
+    let self_url = atom::feed_url(&state.config.public_base_url, q.campaign.as_deref(), &q.category);
     let listing = validate(
         PublicQuery {
             campaign: q.campaign,
@@ -369,35 +374,4 @@ pub async fn feed(state: State, req: HttpRequest, query: Query<FeedQuery>) -> Ap
         Ok(Bytes::from(atom::render(&self_url, &items)))
     })
     .await
-}
-
-/// The feed's own URL (its `<id>` and `rel="self"`): the configured base, the route and the
-/// validated filters. Nothing of it comes from the request's host, scheme or target form.
-fn feed_url(base: &str, campaign: Option<&str>, categories: &[String]) -> String {
-    let filters: Vec<(&str, &str)> = campaign
-        .map(|c| ("campaign", c))
-        .into_iter()
-        .chain(categories.iter().map(|c| ("category", c.as_str())))
-        .collect();
-    let query = serde_html_form::to_string(&filters).unwrap_or_default();
-    let sep = if query.is_empty() { "" } else { "?" };
-    format!("{base}/api/v1/public/feed.atom{sep}{query}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn feed_urls_start_from_the_base_and_encode_filters() {
-        let base = "https://telework.example.jp";
-        assert_eq!(
-            feed_url(base, None, &[]),
-            "https://telework.example.jp/api/v1/public/feed.atom"
-        );
-        assert_eq!(
-            feed_url(base, Some("2026 秋"), &["try_practice".into(), "a&b".into()]),
-            "https://telework.example.jp/api/v1/public/feed.atom?campaign=2026+%E7%A7%8B&category=try_practice&category=a%26b"
-        );
-    }
 }

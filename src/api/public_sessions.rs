@@ -69,12 +69,12 @@ pub async fn apply(
     rate_limit(&state, &req)?;
     let sid = parse_id("sid", &path)?;
     let b = body.into_inner()?;
-    if let Ok(email) = crate::domain::event::applicant_email(&b.email) {
-        state
-            .mail_limiter
+    let st = state.clone();
+    let budget = move |email: &str| {
+        st.mail_limiter
             .check(format!("application:{email}"))
-            .map_err(ApiError::rate_limited)?;
-    }
+            .map_err(ApiError::rate_limited)
+    };
     let input = ApplicationInput {
         name: b.name,
         email: b.email,
@@ -82,7 +82,10 @@ pub async fn apply(
         answers: b.answers,
     };
     let mailer = state.mailer.clone();
-    service::run(&state.pool, move |conn| applications::apply(conn, &mailer, sid, input)).await?;
+    service::run(&state.pool, move |conn| {
+        applications::apply(conn, &mailer, sid, input, budget)
+    })
+    .await?;
     Ok(HttpResponse::Accepted().json(APPLIED))
 }
 

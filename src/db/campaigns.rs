@@ -42,7 +42,11 @@ pub fn save_if_current(conn: &mut DbConn, row: &CampaignRow, version: i64) -> Re
     Ok(n == 1)
 }
 
+/// The campaign of `slug`. A slug holding NUL names none (PostgreSQL would refuse the text).
 pub fn by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<CampaignRow>> {
+    if slug.contains('\0') {
+        return Ok(None);
+    }
     Ok(campaigns::table
         .filter(campaigns::slug.eq(slug))
         .select(CampaignRow::as_select())

@@ -184,12 +184,14 @@ pub fn build(
     };
     let date = |raw: &str| {
         NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+            .ok()
+            .filter(super::clock::in_years)
             .map(|d| d.to_string())
-            .map_err(|_| {
+            .ok_or_else(|| {
                 FieldError::new(
                     "",
                     "invalid_format",
-                    format!("`{raw}` is not a date in YYYY-MM-DD form"),
+                    format!("`{raw}` is not a date in YYYY-MM-DD form in the years 2000–2999"),
                 )
             })
     };

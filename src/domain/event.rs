@@ -132,11 +132,10 @@ pub struct SessionInput {
 
 /// An RFC 3339 time with an offset (`2026-11-10T14:00:00+09:00`), as UTC.
 pub fn instant(field: &str, raw: &str) -> Result<NaiveDateTime, FieldError> {
-    use chrono::Datelike;
     DateTime::parse_from_rfc3339(raw.trim())
         .ok()
         .map(|t| t.naive_utc())
-        .filter(|t| (2000..=2999).contains(&t.year()))
+        .filter(super::clock::in_years)
         .ok_or_else(|| {
             FieldError::new(
                 field,

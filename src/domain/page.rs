@@ -45,7 +45,10 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let (at, id) = text.split_once('|').ok_or_else(bad)?;
-        let at = NaiveDateTime::parse_from_str(at, TIME_FORMAT).map_err(|_| bad())?;
+        let at = NaiveDateTime::parse_from_str(at, TIME_FORMAT)
+            .ok()
+            .filter(super::clock::in_years)
+            .ok_or_else(bad)?;
         let id = uuid::Uuid::parse_str(id).map_err(|_| bad())?.hyphenated().to_string();
         Ok(Self { at, id })
     }

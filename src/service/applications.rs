@@ -181,7 +181,15 @@ pub fn promote(conn: &mut DbConn, mailer: &Mailer, sid: &str) -> db::Result<usiz
 /// Takes an application to a public session and mails its confirmation link. A live
 /// application of the same address gets a mail saying so instead; the caller answers the
 /// same either way.
-pub fn apply(conn: &mut Conn, mailer: &Mailer, sid: String, input: ApplicationInput) -> ApiResult<()> {
+/// Applies to a public session; `budget` counts a mail to the applicant's address, once the
+/// session and the application are known to be good (a refused one costs the address none).
+pub fn apply(
+    conn: &mut Conn,
+    mailer: &Mailer,
+    sid: String,
+    input: ApplicationInput,
+    budget: impl FnOnce(&str) -> ApiResult<()> + Send + 'static,
+) -> ApiResult<()> {
     let mailer = mailer.clone();
     db::transaction(conn, move |conn| {
         let (session, activity) = public_session(conn, &sid)?;
@@ -201,6 +209,7 @@ pub fn apply(conn: &mut Conn, mailer: &Mailer, sid: String, input: ApplicationIn
         if !window.seats_left() && !window.waitlist {
             return Err(session_full());
         }
+        budget(&who.email)?;
         let expires = at + Duration::hours(CONFIRM_TTL_HOURS);
         let stale = at - Duration::hours(CONFIRM_TTL_HOURS);
         if let Some(existing) = applications::live(conn, &sid, &who.email, stale)? {

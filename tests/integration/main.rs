@@ -24,6 +24,7 @@ mod head;
 mod hook_util;
 mod house;
 mod hygiene;
+mod inputs;
 mod links;
 mod mail_accounts;
 mod mail_midsend;
