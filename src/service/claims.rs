@@ -69,20 +69,23 @@ pub fn release(conn: &mut Conn, moderator: Actor, id: String) -> ApiResult<()> {
 }
 
 /// Whether `actor` may decide on an item now: 409 `claimed_by_other` when another moderator
-/// holds it, unless an admin overrides (audited).
-pub fn check_decision(conn: &mut Conn, actor: &Actor, id: &str, override_claim: bool) -> ApiResult<()> {
+/// holds it, unless an admin overrides. An override is the audit event to write with the
+/// decision.
+pub fn check_decision(conn: &mut Conn, actor: &Actor, id: &str, override_claim: bool) -> ApiResult<Option<AuditEvent>> {
     let Some(c) = claims::holder(conn, id, now())? else {
-        return Ok(());
+        return Ok(None);
     };
     if c.moderator_id == actor.id {
-        return Ok(());
+        return Ok(None);
     }
     if !(override_claim && actor.role == Role::Admin) {
         return Err(claimed_by_other(&c));
     }
     let detail = Some(format!("claimed by {} until {}", c.moderator_id, c.expires_at));
-    let (id, actor) = (id.to_owned(), actor.clone());
-    Ok(db::transaction(conn, move |conn| {
-        AuditEvent::on_activity(&id, &actor, AuditAction::ClaimOverride, detail).insert(conn)
-    })?)
+    Ok(Some(AuditEvent::on_activity(
+        id,
+        actor,
+        AuditAction::ClaimOverride,
+        detail,
+    )))
 }

@@ -195,8 +195,9 @@ pub fn decide(
     override_claim: bool,
 ) -> Result<Moderated, StepError> {
     let item = activities::find(conn, id)?;
-    claims::check_decision(conn, moderator, id, override_claim)?;
-    match workflow::perform(conn, item, moderator, step, mailer)? {
+    let overridden = claims::check_decision(conn, moderator, id, override_claim)?;
+    let planned = workflow::plan(conn, item, moderator, step)?.with_event(overridden);
+    match workflow::write(conn, planned, mailer)? {
         Outcome::Updated(item) => Ok(with_owner(conn, *item)?),
         Outcome::Deleted => Err(ApiError::internal("a moderation step deleted an activity").into()),
     }

@@ -81,9 +81,17 @@ pub struct Planned {
     touches_public: bool,
     /// The owner's notice of a moderator's decision, composed before the write.
     notice: Option<Result<Mail, String>>,
+    /// An event written with the step, before its own: an admin's override of a claim.
+    also: Option<AuditEvent>,
 }
 
 impl Planned {
+    /// The step with `event` written in its transaction (nothing is, if the step fails).
+    pub fn with_event(mut self, event: Option<AuditEvent>) -> Self {
+        self.also = event;
+        self
+    }
+
     /// The activity's id.
     pub fn id(&self) -> &str {
         &self.current.0.id
@@ -214,6 +222,7 @@ pub fn plan(conn: &mut Conn, current: WithSlug, actor: &Actor, mut step: Step) -
         actor: actor.clone(),
         touches_public,
         notice: None,
+        also: None,
     })
 }
 
@@ -230,6 +239,7 @@ pub fn apply(conn: &mut DbConn, p: Planned, mailer: &Mailer) -> Result<Option<Ac
         actor,
         touches_public,
         notice,
+        also,
     } = p;
     let remove = t.text == TextEffect::Remove;
     let applied = if remove {
@@ -246,6 +256,9 @@ pub fn apply(conn: &mut DbConn, p: Planned, mailer: &Mailer) -> Result<Option<Ac
         TextEffect::EditText | TextEffect::ApplyRevision | TextEffect::MergeRevision
     ) {
         duplicates::set_keys(conn, &row.id, next.title_key.as_deref(), next.organizer_key.as_deref())?;
+    }
+    if let Some(also) = also {
+        also.insert(conn)?;
     }
     let mut event = AuditEvent::transition(&row.id, &actor, &t);
     if let Some((code, text)) = &step.reason {
@@ -286,7 +299,7 @@ pub fn lost(conn: &mut DbConn, id: &str) -> StepError {
 }
 
 /// Performs `step` on the activity `current` (as read just before): [`plan`], then
-/// [`apply`] in a transaction of its own.
+/// [`write`].
 pub fn perform(
     conn: &mut Conn,
     current: WithSlug,
@@ -294,7 +307,12 @@ pub fn perform(
     step: Step,
     mailer: &Mailer,
 ) -> Result<Outcome, StepError> {
-    let mut planned = plan(conn, current, actor, step)?;
+    let planned = plan(conn, current, actor, step)?;
+    write(conn, planned, mailer)
+}
+
+/// Writes a planned step: its notice composed, then [`apply`] in a transaction of its own.
+pub fn write(conn: &mut Conn, mut planned: Planned, mailer: &Mailer) -> Result<Outcome, StepError> {
     if planned.notice_kind().is_some() {
         let owner = accounts::find(conn, &planned.next.account_id)?;
         planned.compose_notice(mailer, &owner);

@@ -181,6 +181,22 @@ async fn a_decision_on_another_moderators_claim_is_refused_unless_an_admin_overr
         )
         .await;
     assert_eq!(r.status, 409, "only admins override");
+    // An override whose decision fails leaves no trace in the audit log (counted below).
+    let stale = b["version"].as_i64().unwrap() + 7;
+    let r = w
+        .app
+        .post(
+            &approve(&b),
+            Some(&w.admin.token),
+            json!({"version": stale, "override_claim": true}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("version_conflict")),
+        "{}",
+        r.body
+    );
     let r = w
         .app
         .post(
