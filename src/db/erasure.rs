@@ -5,16 +5,22 @@
 
 use super::activities::{ActivityRow, WithSlug};
 use super::schema::{
-    accounts, activities, campaigns, corporate_numbers, event_sessions, mail_tokens, outbox, refresh_tokens,
+    accounts, activities, campaigns, corporate_numbers, event_sessions, idempotency_keys, mail_tokens, outbox,
+    refresh_tokens,
 };
-use super::{DbConn, Result};
+use super::{Backend, DbConn, Result};
 use crate::domain::codes::OutboxState;
 use crate::domain::workflow::Status;
 use chrono::NaiveDateTime;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 
 /// The name an erased account shows.
 pub const ERASED_NAME: &str = "削除されたアカウント";
+
+/// Why mail not sent when its recipient's data was erased never will be.
+const ERASED_ERROR: &str = "the recipient's data was erased";
 
 /// The address an erased account is left with: unique, and never deliverable (`.invalid`).
 pub fn erased_email(account_id: &str) -> String {
@@ -33,10 +39,12 @@ pub fn not_withdrawn(conn: &mut DbConn, account_id: &str) -> Result<Vec<WithSlug
 
 /// Erases the account's private data; call it in a transaction.
 pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<()> {
-    let (email, pending): (String, Option<String>) = accounts::table
+    let (email, pending, name): (String, Option<String>, String) = accounts::table
         .find(account_id)
-        .select((accounts::email, accounts::pending_email))
+        .select((accounts::email, accounts::pending_email, accounts::display_name))
         .first(conn)?;
+    forget_organizer_name(conn, account_id, &name)?;
+    forget_answers_holding(conn, &email)?;
     let erased = erased_email(account_id);
     diesel::update(accounts::table.find(account_id))
         .set((
@@ -79,6 +87,41 @@ pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<(
     forget_mail(conn, Some(account_id), &addresses, &erased, at)
 }
 
+/// The account's name where its activities show it as their organizer (an individual's
+/// activities do by default), with the search text and duplicate key made from it.
+fn forget_organizer_name(conn: &mut DbConn, account_id: &str, name: &str) -> Result<()> {
+    let named: Vec<ActivityRow> = activities::table
+        .filter(activities::account_id.eq(account_id))
+        .filter(activities::organizer_name.eq(name))
+        .select(ActivityRow::as_select())
+        .load(conn)?;
+    for mut row in named {
+        let mut text = row.text();
+        text.organizer_name = ERASED_NAME.to_owned();
+        row.set_text(text);
+        diesel::update(activities::table.find(&row.id))
+            .set((
+                activities::organizer_name.eq(&row.organizer_name),
+                activities::search_text.eq(&row.search_text),
+                activities::organizer_key.eq(&row.organizer_key),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The answers kept for replay under an idempotency key that show the account's contact
+/// data (a bulk decision's items carry their owners'), found by its address.
+fn forget_answers_holding(conn: &mut DbConn, email: &str) -> Result<()> {
+    let holds = match conn.backend() {
+        Backend::Sqlite => "instr(response, ",
+        Backend::Postgres => "strpos(response, ",
+    };
+    diesel::delete(idempotency_keys::table.filter(sql::<Bool>(holds).bind::<Text, _>(email.to_owned()).sql(") > 0")))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The mail to `addresses`: what is not sent yet is not sent, and every row is kept as a
 /// record without its recipient (now `erased`), subject or body.
 pub fn forget_mail_to(conn: &mut DbConn, addresses: &[String], erased: &str, at: NaiveDateTime) -> Result<()> {
@@ -102,9 +145,18 @@ fn forget_mail(
     )
     .set((
         outbox::state.eq(OutboxState::Dead.as_str()),
-        outbox::last_error.eq(Some("the recipient's data was erased")),
+        outbox::last_error.eq(Some(ERASED_ERROR)),
         outbox::lease_owner.eq(None::<String>),
     ))
+    .execute(conn)?;
+    // A failure's text may quote the address (a mail server's refusal, from before such text
+    // was kept without it).
+    diesel::update(
+        outbox::table
+            .filter(theirs())
+            .filter(outbox::last_error.ne(ERASED_ERROR)),
+    )
+    .set(outbox::last_error.eq(Some("(erased)")))
     .execute(conn)?;
     diesel::update(outbox::table.filter(theirs()))
         .set((

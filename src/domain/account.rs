@@ -36,6 +36,10 @@ pub fn email(raw: &str) -> Result<String, FieldError> {
     {
         return bad("has an invalid domain");
     }
+    // Reserved never to exist (RFC 2606); erased accounts are left with such addresses.
+    if domain.ends_with(".invalid") {
+        return bad("has a domain that cannot receive mail");
+    }
     Ok(e)
 }
 
@@ -232,7 +236,18 @@ mod tests {
     #[test]
     fn emails_are_normalized_and_checked() {
         assert_eq!(email("  Taro.Yamada@Example.JP ").unwrap(), "taro.yamada@example.jp");
-        for bad in ["", "no-at", "a@b", "a@.jp", "a b@c.jp", "@c.jp", "a@c..jp", "a@-c.jp"] {
+        // An erased account's address (`erased-…@erased.invalid`) cannot be taken.
+        for bad in [
+            "",
+            "no-at",
+            "a@b",
+            "a@.jp",
+            "a b@c.jp",
+            "@c.jp",
+            "a@c..jp",
+            "a@-c.jp",
+            "erased-x@erased.invalid",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }

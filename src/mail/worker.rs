@@ -189,13 +189,16 @@ impl Worker {
                 None
             }
             Err(e) => {
+                // A mail server's refusal often quotes the address (`550 5.1.1 <taro@…>:
+                // Recipient address rejected`): neither the log nor the row keeps it.
+                let message = redacted(&e.message, &row.recipient);
                 let attempts = row.attempts.max(1) as u32;
                 let failure = if e.permanent || attempts >= self.pacing.max_attempts {
                     log::error!(
                         "{what}: {} ({}) is dead after {attempts} attempt(s): {}",
                         row.message_id,
                         row.kind,
-                        e.message
+                        message
                     );
                     Failure::Dead { erase: row.secret }
                 } else {
@@ -205,11 +208,11 @@ impl Worker {
                         "{what}: attempt {attempts} of {} ({}) failed, next at {next}: {}",
                         row.message_id,
                         row.kind,
-                        e.message
+                        message
                     );
                     Failure::RetryAt(next)
                 };
-                Some((failure, e.message))
+                Some((failure, message))
             }
         };
         Record {
@@ -300,9 +303,38 @@ pub fn spawn(pool: Pool, config: &Config) -> Result<(), String> {
         .map_err(|e| format!("cannot start the mail worker: {e}"))
 }
 
+/// `message` with every `recipient` in it (ignoring ASCII case) written as `<recipient>`.
+fn redacted(message: &str, recipient: &str) -> String {
+    if recipient.is_empty() {
+        return message.to_owned();
+    }
+    // ASCII lower-casing keeps every byte where it is, so the positions hold in `message`.
+    let (lower, needle) = (message.to_ascii_lowercase(), recipient.to_ascii_lowercase());
+    let (mut out, mut at) = (String::with_capacity(message.len()), 0);
+    while let Some(i) = lower[at..].find(&needle) {
+        out.push_str(&message[at..at + i]);
+        out.push_str("<recipient>");
+        at += i + needle.len();
+    }
+    out.push_str(&message[at..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_never_name_the_recipient() {
+        let refusal =
+            "permanent error (550): 5.1.1 <Taro@Example.JP>: Recipient address rejected: 山田 taro@example.jp";
+        assert_eq!(
+            redacted(refusal, "taro@example.jp"),
+            "permanent error (550): 5.1.1 <<recipient>>: Recipient address rejected: 山田 <recipient>"
+        );
+        assert_eq!(redacted("timed out", "taro@example.jp"), "timed out");
+        assert_eq!(redacted("x", ""), "x");
+    }
 
     #[test]
     fn backoff_doubles_up_to_a_cap_and_jitters_down_to_half() {

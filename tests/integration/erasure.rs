@@ -132,6 +132,18 @@ async fn full_registrant(w: &World) -> (User, Vec<&'static str>, Vec<String>) {
     (u, values, ids)
 }
 
+/// `DELETE /me` of `u` with `password`.
+async fn delete_me(w: &World, u: &User, password: &str) -> crate::common::Resp {
+    w.app
+        .call(
+            actix_web::http::Method::DELETE,
+            "/api/v1/me",
+            Some(&u.token),
+            Some(json!({ "password": password })),
+        )
+        .await
+}
+
 fn audit_count(w: &World) -> i64 {
     let mut conn = w.app.pool.get().unwrap();
     diesel::sql_query("SELECT COUNT(*) AS n FROM audit_events")
@@ -179,15 +191,7 @@ async fn after_delete_me_no_private_value_is_left_anywhere() {
     // The values are there before, in the account and the corporate number history.
     assert!(!occurrences(&w, values[1]).is_empty());
     assert!(!occurrences(&w, &u.email).is_empty());
-    let wrong = w
-        .app
-        .call(
-            actix_web::http::Method::DELETE,
-            "/api/v1/me",
-            Some(&u.token),
-            Some(json!({"password": "not the password"})),
-        )
-        .await;
+    let wrong = delete_me(&w, &u, "not the password").await;
     assert_eq!(
         (wrong.status, wrong.body["code"].as_str()),
         (403, Some("wrong_password"))
@@ -197,15 +201,7 @@ async fn after_delete_me_no_private_value_is_left_anywhere() {
         "a wrong password erases nothing"
     );
     let before = audit_count(&w);
-    let r = w
-        .app
-        .call(
-            actix_web::http::Method::DELETE,
-            "/api/v1/me",
-            Some(&u.token),
-            Some(json!({"password": PASSWORD})),
-        )
-        .await;
+    let r = delete_me(&w, &u, PASSWORD).await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert_erased(&w, &u, &values, &ids, before).await;
 }
@@ -340,4 +336,49 @@ async fn erasure_reaches_the_mail_to_the_accounts_earlier_addresses() {
         "the current address is still in the database"
     );
     assert_erased(&w, &u, &values, &ids, before).await;
+}
+
+/// An individual's name stands as its activities' organizer, and a bulk decision's answer,
+/// kept for replay, shows its owner's contact data: erasure leaves neither.
+#[actix_web::test]
+async fn erasure_reaches_an_individuals_organizer_name_and_bulk_answers() {
+    let w = world().await;
+    let u = w.app.registrant("individual").await;
+    let name = "消去 花子";
+    let r = w
+        .app
+        .patch("/api/v1/me", Some(&u.token), json!({"display_name": name}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let approved = w.app.approved(&u, &w.moderator, &w.campaign, "個人の公開活動").await;
+    assert_eq!(approved["organizer_name"], name, "{approved}");
+    let pending = w.app.draft(&u, &w.campaign, "個人の審査待ち").await;
+    let pid = pending["id"].as_str().unwrap().to_owned();
+    let submitted = w
+        .app
+        .act(&u, &format!("/api/v1/activities/{pid}/submit"), json!({"version": 1}))
+        .await;
+    let req = actix_web::test::TestRequest::post()
+        .uri("/api/v1/moderation/bulk")
+        .insert_header(("Authorization", format!("Bearer {}", w.moderator.token)))
+        .insert_header(("Idempotency-Key", "erase-bulk-1"))
+        .set_json(json!({"action": "approve", "items": [{"id": pid, "version": submitted["version"]}]}));
+    let r = w.app.send(req).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.raw.windows(u.email.len()).any(|s| s == u.email.as_bytes()),
+        "{}",
+        r.body
+    );
+    let draft = w.app.draft(&u, &w.campaign, "個人の下書き").await;
+    assert!(!occurrences(&w, name).is_empty() && !occurrences(&w, &u.email).is_empty());
+    let before = audit_count(&w);
+    let r = delete_me(&w, &u, PASSWORD).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let ids = [
+        approved["id"].as_str().unwrap().to_owned(),
+        pid,
+        draft["id"].as_str().unwrap().to_owned(),
+    ];
+    assert_erased(&w, &u, &[name], &ids, before).await;
 }
