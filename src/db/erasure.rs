@@ -14,7 +14,19 @@ use crate::domain::workflow::Status;
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{Bool, Nullable, Text};
+
+/// SQL: the text `$column` holds `$value` (SQLite `instr`, PostgreSQL `strpos`).
+macro_rules! holds {
+    ($conn:expr, $column:literal, $value:expr) => {
+        sql::<Bool>(match $conn.backend() {
+            Backend::Sqlite => concat!("instr(", $column, ", "),
+            Backend::Postgres => concat!("strpos(", $column, ", "),
+        })
+        .bind::<Text, _>($value)
+        .sql(") > 0")
+    };
+}
 
 /// The name an erased account shows.
 pub const ERASED_NAME: &str = "削除されたアカウント";
@@ -88,8 +100,11 @@ pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<(
 }
 
 /// The account's name where its activities show it as their organizer (an individual's
-/// activities do by default), with the search text and duplicate key made from it.
+/// activities do by default), with the search text and duplicate key made from it, and in
+/// the public views of them that webhook events carry (kept after delivery for replay).
 fn forget_organizer_name(conn: &mut DbConn, account_id: &str, name: &str) -> Result<()> {
+    let field = |v: &str| format!("\"organizer_name\":{}", serde_json::Value::from(v));
+    let (shown, erased) = (field(name), field(ERASED_NAME));
     let named: Vec<ActivityRow> = activities::table
         .filter(activities::account_id.eq(account_id))
         .filter(activities::organizer_name.eq(name))
@@ -106,6 +121,20 @@ fn forget_organizer_name(conn: &mut DbConn, account_id: &str, name: &str) -> Res
                 activities::organizer_key.eq(&row.organizer_key),
             ))
             .execute(conn)?;
+        diesel::update(
+            outbox::table
+                .filter(outbox::channel.eq("webhook"))
+                .filter(holds!(conn, "body", row.id.clone()))
+                .filter(holds!(conn, "body", shown.clone())),
+        )
+        .set(
+            outbox::body.eq(sql::<Nullable<Text>>("replace(body, ")
+                .bind::<Text, _>(shown.clone())
+                .sql(", ")
+                .bind::<Text, _>(erased.clone())
+                .sql(")")),
+        )
+        .execute(conn)?;
     }
     Ok(())
 }
@@ -113,12 +142,7 @@ fn forget_organizer_name(conn: &mut DbConn, account_id: &str, name: &str) -> Res
 /// The answers kept for replay under an idempotency key that show the account's contact
 /// data (a bulk decision's items carry their owners'), found by its address.
 fn forget_answers_holding(conn: &mut DbConn, email: &str) -> Result<()> {
-    let holds = match conn.backend() {
-        Backend::Sqlite => "instr(response, ",
-        Backend::Postgres => "strpos(response, ",
-    };
-    diesel::delete(idempotency_keys::table.filter(sql::<Bool>(holds).bind::<Text, _>(email.to_owned()).sql(") > 0")))
-        .execute(conn)?;
+    diesel::delete(idempotency_keys::table.filter(holds!(conn, "response", email.to_owned()))).execute(conn)?;
     Ok(())
 }
 

@@ -342,7 +342,20 @@ async fn erasure_reaches_the_mail_to_the_accounts_earlier_addresses() {
 /// kept for replay, shows its owner's contact data: erasure leaves neither.
 #[actix_web::test]
 async fn erasure_reaches_an_individuals_organizer_name_and_bulk_answers() {
-    let w = world().await;
+    // A partner's webhook (a real receiver, never called here: no worker runs): the
+    // approval's event carries the public view, organizer and all.
+    let app = crate::webhooks::open_app().await;
+    let admin = app.admin().await;
+    let receiver = crate::hook_util::Receiver::start();
+    crate::webhooks::subscribe(&app, &admin, &receiver.url, &["activity.approved"]).await;
+    let w = World {
+        campaign: app.open_campaign(&admin).await,
+        org: app.registrant("organization").await,
+        ind: app.registrant("individual").await,
+        moderator: app.staff(&admin, "moderator").await,
+        admin,
+        app,
+    };
     let u = w.app.registrant("individual").await;
     let name = "消去 花子";
     let r = w
@@ -372,6 +385,10 @@ async fn erasure_reaches_an_individuals_organizer_name_and_bulk_answers() {
     );
     let draft = w.app.draft(&u, &w.campaign, "個人の下書き").await;
     assert!(!occurrences(&w, name).is_empty() && !occurrences(&w, &u.email).is_empty());
+    assert!(
+        occurrences(&w, name).iter().any(|(table, _, _)| table == "outbox"),
+        "no webhook event holds the name"
+    );
     let before = audit_count(&w);
     let r = delete_me(&w, &u, PASSWORD).await;
     assert_eq!(r.status, 204, "{}", r.body);
