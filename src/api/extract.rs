@@ -117,7 +117,8 @@ fn has_nul_escape(body: &[u8]) -> bool {
     false
 }
 
-/// The 400 for a body with a NUL in a string, naming the first field that holds one.
+/// The 400 for a body with a NUL in a string, naming a field that holds one (keys in
+/// sorted order; none, where only a duplicate key that JSON parsing drops held it).
 fn nul_in(body: &[u8]) -> ApiError {
     fn find(v: &serde_json::Value, path: String) -> Option<String> {
         let join = |k: &str| {

@@ -51,12 +51,13 @@ pub fn not_withdrawn(conn: &mut DbConn, account_id: &str) -> Result<Vec<WithSlug
 
 /// Erases the account's private data; call it in a transaction.
 pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<()> {
-    let (email, pending, name): (String, Option<String>, String) = accounts::table
+    let (email, pending): (String, Option<String>) = accounts::table
         .find(account_id)
-        .select((accounts::email, accounts::pending_email, accounts::display_name))
+        .select((accounts::email, accounts::pending_email))
         .first(conn)?;
-    forget_organizer_name(conn, account_id, &name)?;
-    forget_answers_holding(conn, &email)?;
+    for address in std::iter::once(&email).chain(&pending) {
+        forget_answers_holding(conn, address)?;
+    }
     let erased = erased_email(account_id);
     diesel::update(accounts::table.find(account_id))
         .set((
@@ -99,21 +100,29 @@ pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<(
     forget_mail(conn, Some(account_id), &addresses, &erased, at)
 }
 
-/// The account's name where its activities show it as their organizer (an individual's
-/// activities do by default), with the search text and duplicate key made from it, and in
-/// the public views of them that webhook events carry (kept after delivery for replay).
-fn forget_organizer_name(conn: &mut DbConn, account_id: &str, name: &str) -> Result<()> {
+/// The account's name where its activities, all withdrawn, show it as their organizer (by
+/// default they do; for an individual it is a person's name): in the row, with the search
+/// text made from it and no duplicate key, and in the public views that webhook events
+/// about them carry (kept after delivery for replay). Call it before [`erase`], in its
+/// transaction. A purge, which leaves the activities public, does not.
+pub fn forget_organizer_name(conn: &mut DbConn, account_id: &str) -> Result<()> {
+    let name: String = accounts::table
+        .find(account_id)
+        .select(accounts::display_name)
+        .first(conn)?;
     let field = |v: &str| format!("\"organizer_name\":{}", serde_json::Value::from(v));
-    let (shown, erased) = (field(name), field(ERASED_NAME));
+    let (shown, erased) = (field(&name), field(ERASED_NAME));
     let named: Vec<ActivityRow> = activities::table
         .filter(activities::account_id.eq(account_id))
-        .filter(activities::organizer_name.eq(name))
+        .filter(activities::organizer_name.eq(&name))
         .select(ActivityRow::as_select())
         .load(conn)?;
     for mut row in named {
         let mut text = row.text();
         text.organizer_name = ERASED_NAME.to_owned();
         row.set_text(text);
+        // The erased name is every erased account's: it marks no duplicates.
+        row.organizer_key = Some(String::new());
         diesel::update(activities::table.find(&row.id))
             .set((
                 activities::organizer_name.eq(&row.organizer_name),
@@ -140,9 +149,11 @@ fn forget_organizer_name(conn: &mut DbConn, account_id: &str, name: &str) -> Res
 }
 
 /// The answers kept for replay under an idempotency key that show the account's contact
-/// data (a bulk decision's items carry their owners'), found by its address.
+/// data (a bulk decision's items carry their owners'), found by its address as a JSON
+/// string (quoted, so that no other address holding it matches).
 fn forget_answers_holding(conn: &mut DbConn, email: &str) -> Result<()> {
-    diesel::delete(idempotency_keys::table.filter(holds!(conn, "response", email.to_owned()))).execute(conn)?;
+    let quoted = serde_json::Value::from(email).to_string();
+    diesel::delete(idempotency_keys::table.filter(holds!(conn, "response", quoted))).execute(conn)?;
     Ok(())
 }
 

@@ -190,8 +190,13 @@ impl Worker {
             }
             Err(e) => {
                 // A mail server's refusal often quotes the address (`550 5.1.1 <taro@…>:
-                // Recipient address rejected`): neither the log nor the row keeps it.
-                let message = redacted(&e.message, &row.recipient);
+                // Recipient address rejected`): neither the log nor the row keeps it. (A
+                // webhook's recipient is its URL, staff's own setting.)
+                let message = if row.is_webhook() {
+                    e.message
+                } else {
+                    redacted(&e.message, &row.recipient)
+                };
                 let attempts = row.attempts.max(1) as u32;
                 let failure = if e.permanent || attempts >= self.pacing.max_attempts {
                     log::error!(

@@ -180,9 +180,8 @@ pub fn promote(conn: &mut DbConn, mailer: &Mailer, sid: &str) -> db::Result<usiz
 
 /// Takes an application to a public session and mails its confirmation link. A live
 /// application of the same address gets a mail saying so instead; the caller answers the
-/// same either way.
-/// Applies to a public session; `budget` counts a mail to the applicant's address, once the
-/// session and the application are known to be good (a refused one costs the address none).
+/// same either way. `budget` counts that mail against the address, once the session and
+/// the application are known to be good (a refused application costs the address none).
 pub fn apply(
     conn: &mut Conn,
     mailer: &Mailer,

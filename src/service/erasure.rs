@@ -50,6 +50,7 @@ pub fn erase(conn: &mut Conn, mailer: &Mailer, actor: &Actor, account_id: String
     }
     let actor = actor.clone();
     Ok(db::transaction(conn, move |conn| {
+        erasure::forget_organizer_name(conn, &account_id)?;
         erasure::erase(conn, &account_id, now())?;
         AuditEvent::account(&account_id, &actor, AuditAction::AccountErase, None).insert(conn)
     })?)

@@ -12,6 +12,7 @@ mod common;
 mod copy;
 mod duplicates;
 mod erasure;
+mod erasure_more;
 mod event_util;
 mod events;
 mod events_load;

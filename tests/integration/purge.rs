@@ -100,6 +100,13 @@ async fn purge_erases_what_is_left_from_a_past_campaign_and_only_that() {
         .first(&mut *conn)
         .unwrap();
     assert_eq!(ind, (format!("erased-{}@erased.invalid", w.ind.id), None));
+    // Its activities stay as they are, organizer name and all.
+    let organizer: String = telework_registry::db::schema::activities::table
+        .find(d["id"].as_str().unwrap())
+        .select(telework_registry::db::schema::activities::organizer_name)
+        .first(&mut *conn)
+        .unwrap();
+    assert_eq!(organizer, d["organizer_name"].as_str().unwrap());
     let org: String = accounts::table
         .find(&w.org.id)
         .select(accounts::email)

@@ -1,0 +1,115 @@
+//! Erasure beyond the account's own rows: an individual's name as its activities' organizer
+//! and in the webhook events about them, and the bulk answers kept for replay.
+
+use crate::common::{Resp, TestApp, User, World, PASSWORD};
+use crate::erasure::{assert_erased, audit_count, delete_me, occurrences};
+use actix_web::test::TestRequest;
+use serde_json::{json, Value};
+
+/// An individual's name stands as its activities' organizer, and a bulk decision's answer,
+/// kept for replay, shows its owner's contact data: erasure leaves neither.
+#[actix_web::test]
+async fn erasure_reaches_an_individuals_organizer_name_and_bulk_answers() {
+    // A partner's webhook (a real receiver, never called here: no worker runs): the
+    // approval's event carries the public view, organizer and all.
+    let app = crate::webhooks::open_app().await;
+    let admin = app.admin().await;
+    let receiver = crate::hook_util::Receiver::start();
+    crate::webhooks::subscribe(&app, &admin, &receiver.url, &["activity.approved"]).await;
+    let w = World {
+        campaign: app.open_campaign(&admin).await,
+        org: app.registrant("organization").await,
+        ind: app.registrant("individual").await,
+        moderator: app.staff(&admin, "moderator").await,
+        admin,
+        app,
+    };
+    let u = w.app.registrant("individual").await;
+    let name = "消去 花子";
+    let r = w
+        .app
+        .patch("/api/v1/me", Some(&u.token), json!({"display_name": name}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let approved = w.app.approved(&u, &w.moderator, &w.campaign, "個人の公開活動").await;
+    assert_eq!(approved["organizer_name"], name, "{approved}");
+    let pending = w.app.draft(&u, &w.campaign, "個人の審査待ち").await;
+    let pid = pending["id"].as_str().unwrap().to_owned();
+    let submitted = w
+        .app
+        .act(&u, &format!("/api/v1/activities/{pid}/submit"), json!({"version": 1}))
+        .await;
+    let body = json!({"action": "approve", "items": [{"id": pid, "version": submitted["version"]}]});
+    let r = bulk(&w, "erase-bulk-1", &body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.raw.windows(u.email.len()).any(|s| s == u.email.as_bytes()),
+        "{}",
+        r.body
+    );
+    let draft = w.app.draft(&u, &w.campaign, "個人の下書き").await;
+    assert!(!occurrences(&w, name).is_empty() && !occurrences(&w, &u.email).is_empty());
+    assert!(
+        occurrences(&w, name).iter().any(|(table, _, _)| table == "outbox"),
+        "no webhook event holds the name"
+    );
+    let before = audit_count(&w);
+    let r = delete_me(&w, &u, PASSWORD).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let ids = [
+        approved["id"].as_str().unwrap().to_owned(),
+        pid,
+        draft["id"].as_str().unwrap().to_owned(),
+    ];
+    assert_erased(&w, &u, &[name], &ids, before).await;
+}
+
+/// Erasure forgets the bulk answers that show the erased address, and only those: not one
+/// showing an address that contains it.
+#[actix_web::test]
+async fn erasure_keeps_the_bulk_answers_of_other_addresses() {
+    let w = crate::common::world().await;
+    let u = w.app.registrant("individual").await;
+    let other = register(&w.app, &format!("x{}", u.email)).await;
+    let mut sent = Vec::new();
+    for (who, key) in [(&u, "erased-answer"), (&other, "kept-answer")] {
+        let d = w.app.draft(who, &w.campaign, "一括で承認").await;
+        let id = d["id"].as_str().unwrap().to_owned();
+        let s = w
+            .app
+            .act(who, &format!("/api/v1/activities/{id}/submit"), json!({"version": 1}))
+            .await;
+        let body = json!({"action": "approve", "items": [{"id": id, "version": s["version"]}]});
+        assert_eq!(bulk(&w, key, &body).await.status, 200);
+        sent.push((key, body));
+    }
+    assert_eq!(delete_me(&w, &u, PASSWORD).await.status, 204);
+    let replayed = |r: &Resp| r.header("idempotent-replayed") == Some("true");
+    let again = bulk(&w, sent[0].0, &sent[0].1).await;
+    assert!(!replayed(&again), "the erased owner's answer was kept: {}", again.body);
+    let again = bulk(&w, sent[1].0, &sent[1].1).await;
+    assert!(replayed(&again), "another address's answer was lost: {}", again.body);
+}
+
+/// A bulk decision of the world's moderator under `key`.
+async fn bulk(w: &World, key: &str, body: &Value) -> Resp {
+    let req = TestRequest::post()
+        .uri("/api/v1/moderation/bulk")
+        .insert_header(("Authorization", format!("Bearer {}", w.moderator.token)))
+        .insert_header(("Idempotency-Key", key))
+        .set_json(body);
+    w.app.send(req).await
+}
+
+/// An individual registrant of `email`.
+async fn register(app: &TestApp, email: &str) -> User {
+    let body = json!({"email": email, "password": PASSWORD, "kind": "individual", "display_name": "別 人"});
+    let r = app.post("/api/v1/auth/register", None, body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    User {
+        id: r.body["account"]["id"].as_str().unwrap().into(),
+        email: email.into(),
+        token: r.body["access_token"].as_str().unwrap().into(),
+        refresh: r.body["refresh_token"].as_str().unwrap().into(),
+    }
+}
