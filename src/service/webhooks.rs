@@ -223,10 +223,12 @@ pub fn test(conn: &mut Conn, admin: Actor, id: String) -> ApiResult<(String, Str
     })
 }
 
+/// An event's body. Its `timestamp` is the step's time to the microsecond, so that a
+/// receiver can order the events of an activity, which a retry can deliver out of order.
 fn payload(event: EventType, data: Value) -> String {
     json!({
         "type": event.as_str(),
-        "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
         "data": data,
     })
     .to_string()

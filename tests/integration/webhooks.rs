@@ -145,6 +145,12 @@ async fn every_action_sends_its_signed_event_and_no_private_field() {
         ]
         .map(String::from)
     );
+    // A retry can deliver them out of order; their timestamps give the order of the steps.
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = got
+        .iter()
+        .map(|g| chrono::DateTime::parse_from_rfc3339(g.json()["timestamp"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(times.windows(2).all(|t| t[0] < t[1]), "{times:?}");
     let mut ids = std::collections::HashSet::new();
     for g in &got {
         assert!(verified(&secret, g), "a signature did not verify: {g:?}");
