@@ -49,6 +49,16 @@ pub fn not_withdrawn(conn: &mut DbConn, account_id: &str) -> Result<Vec<WithSlug
         .load(conn)?)
 }
 
+/// Takes a new version of every activity of the account, in the erasure's transaction: an
+/// owner's step read before fails its conditional update (a lost race), and on PostgreSQL
+/// one not yet committed is waited for, so the check that follows sees it.
+pub fn hold_activities(conn: &mut DbConn, account_id: &str) -> Result<()> {
+    diesel::update(activities::table.filter(activities::account_id.eq(account_id)))
+        .set(activities::version.eq(activities::version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Erases the account's private data; call it in a transaction.
 pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<()> {
     let (email, pending): (String, Option<String>) = accounts::table

@@ -42,18 +42,31 @@ pub fn erase(conn: &mut Conn, mailer: &Mailer, actor: &Actor, account_id: String
             }
         }
     }
-    if !erasure::not_withdrawn(conn, &account_id)?.is_empty() {
-        return Err(ApiError::conflict(
-            "erasure_incomplete",
-            "The account's activities kept changing while they were withdrawn; try again.",
-        ));
-    }
+    erase_withdrawn(conn, actor, account_id)
+}
+
+/// The erasure proper, once the activities of `account_id` are withdrawn: 409
+/// `erasure_incomplete` if one is not, seen in the erasure's own transaction.
+fn erase_withdrawn(conn: &mut Conn, actor: &Actor, account_id: String) -> ApiResult<()> {
     let actor = actor.clone();
-    Ok(db::transaction(conn, move |conn| {
+    crate::service::transaction(conn, move |conn| {
+        // A step of the owner's under way either committed first, and shows here, or finds
+        // the version it read gone (the row locks wait for it on PostgreSQL).
+        erasure::hold_activities(conn, &account_id)?;
+        if !erasure::not_withdrawn(conn, &account_id)?.is_empty() {
+            return Err(incomplete());
+        }
         erasure::forget_organizer_name(conn, &account_id)?;
         erasure::erase(conn, &account_id, now())?;
-        AuditEvent::account(&account_id, &actor, AuditAction::AccountErase, None).insert(conn)
-    })?)
+        Ok(AuditEvent::account(&account_id, &actor, AuditAction::AccountErase, None).insert(conn)?)
+    })
+}
+
+fn incomplete() -> ApiError {
+    ApiError::conflict(
+        "erasure_incomplete",
+        "The account's activities kept changing while they were withdrawn; try again.",
+    )
 }
 
 /// What `purge` found (and, applied, erased).

@@ -113,3 +113,52 @@ async fn register(app: &TestApp, email: &str) -> User {
         refresh: r.body["refresh_token"].as_str().unwrap().into(),
     }
 }
+
+/// An owner's step already under way when the erasure runs (a resubmit of a withdrawn
+/// activity, read before): it must not leave a pending activity on an erased account.
+#[actix_web::test]
+async fn an_owners_step_under_way_cannot_outlive_the_erasure() {
+    use telework_registry::domain::codes::{Kind, Role};
+    use telework_registry::domain::workflow::Action;
+    use telework_registry::service::workflow::{perform, Step};
+    let w = crate::common::world().await;
+    let u = w.app.registrant("individual").await;
+    let d = w.app.draft(&u, &w.campaign, "取り下げの後に再提出").await;
+    let id = d["id"].as_str().unwrap().to_owned();
+    let s = w
+        .app
+        .act(&u, &format!("/api/v1/activities/{id}/submit"), json!({"version": 1}))
+        .await;
+    w.app
+        .act(
+            &u,
+            &format!("/api/v1/activities/{id}/withdraw"),
+            json!({"version": s["version"]}),
+        )
+        .await;
+    let mut conn = w.app.pool.get().unwrap();
+    let read = telework_registry::db::activities::find(&mut conn, &id).unwrap();
+    let version = read.0.version;
+    assert_eq!(delete_me(&w, &u, PASSWORD).await.status, 204);
+    let owner = telework_registry::domain::actor::Actor {
+        id: u.id.clone(),
+        role: Role::Registrant,
+        kind: Some(Kind::Individual),
+        display_name: "消去 前".into(),
+        industry: None,
+        email_verified: true,
+    };
+    let step = Step {
+        action: Action::Submit,
+        version,
+        reason: None,
+        edit: None,
+    };
+    let mailer = telework_registry::mail::Mailer::new(&w.app.config);
+    assert!(
+        perform(&mut conn, read, &owner, step, &mailer).is_err(),
+        "the resubmit went through"
+    );
+    let now = telework_registry::db::activities::find(&mut conn, &id).unwrap();
+    assert_eq!(now.0.status.as_str(), "withdrawn");
+}
