@@ -47,7 +47,8 @@ fn main() -> ExitCode {
         } => server::open_and_migrate(&config)
             .and_then(|pool| {
                 let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
-                telework_registry::service::erasure::purge(&mut conn, &campaign, older_than_days, apply)
+                let mailer = telework_registry::mail::Mailer::new(&config);
+                telework_registry::service::erasure::purge(&mut conn, &mailer, &campaign, older_than_days, apply)
                     .map_err(|e| e.to_string())
             })
             .map(|p| {

@@ -9,7 +9,7 @@ use super::schema::{
     refresh_tokens,
 };
 use super::{Backend, DbConn, Result};
-use crate::domain::codes::OutboxState;
+use crate::domain::codes::{OutboxChannel, OutboxState};
 use crate::domain::workflow::Status;
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
@@ -59,8 +59,9 @@ pub fn hold_activities(conn: &mut DbConn, account_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Erases the account's private data; call it in a transaction.
-pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<()> {
+/// Erases the account's private data; call it in a transaction. Returns the message ids of
+/// the mails it forgot (for the `.eml` files of the files transport).
+pub fn erase(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) -> Result<Vec<String>> {
     let (email, pending): (String, Option<String>) = accounts::table
         .find(account_id)
         .select((accounts::email, accounts::pending_email))
@@ -168,8 +169,8 @@ fn forget_answers_holding(conn: &mut DbConn, email: &str) -> Result<()> {
 }
 
 /// The mail to `addresses`: what is not sent yet is not sent, and every row is kept as a
-/// record without its recipient (now `erased`), subject or body.
-pub fn forget_mail_to(conn: &mut DbConn, addresses: &[String], erased: &str, at: NaiveDateTime) -> Result<()> {
+/// record without its recipient (now `erased`), subject or body. Returns the message ids.
+pub fn forget_mail_to(conn: &mut DbConn, addresses: &[String], erased: &str, at: NaiveDateTime) -> Result<Vec<String>> {
     forget_mail(conn, None, addresses, erased, at)
 }
 
@@ -180,9 +181,14 @@ fn forget_mail(
     addresses: &[String],
     erased: &str,
     at: NaiveDateTime,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     // With no account, `account_id = NULL`: true of no row.
     let theirs = || outbox::recipient.eq_any(addresses).or(outbox::account_id.eq(account));
+    let mails: Vec<String> = outbox::table
+        .filter(theirs())
+        .filter(outbox::channel.eq(OutboxChannel::Mail.as_str()))
+        .select(outbox::message_id)
+        .load(conn)?;
     diesel::update(
         outbox::table
             .filter(theirs())
@@ -211,5 +217,5 @@ fn forget_mail(
             outbox::updated_at.eq(at),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(mails)
 }

@@ -21,15 +21,21 @@ pub fn applicants(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<String>> {
 }
 
 /// Erases the applicant of each application: name, address, organization and answers, and
-/// the mail to them (kept without recipient, subject or body); the application (its status
-/// and times, and so the session's counts) stays.
-pub fn erase_applicants(conn: &mut DbConn, ids: &[String], at: chrono::NaiveDateTime) -> Result<()> {
+/// the mail to them (kept without recipient, subject or body; its message ids returned);
+/// the application (its status and times, and so the session's counts) stays.
+pub fn erase_applicants(conn: &mut DbConn, ids: &[String], at: chrono::NaiveDateTime) -> Result<Vec<String>> {
+    let mut mails = Vec::new();
     for part in ids.chunks(500) {
         let emails: Vec<String> = applications::table
             .filter(applications::id.eq_any(part))
             .select(applications::email)
             .load(conn)?;
-        super::erasure::forget_mail_to(conn, &emails, "erased-applicant@erased.invalid", at)?;
+        mails.extend(super::erasure::forget_mail_to(
+            conn,
+            &emails,
+            "erased-applicant@erased.invalid",
+            at,
+        )?);
         diesel::delete(application_tokens::table.filter(application_tokens::application_id.eq_any(part)))
             .execute(conn)?;
     }
@@ -43,7 +49,7 @@ pub fn erase_applicants(conn: &mut DbConn, ids: &[String], at: chrono::NaiveDate
             ))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(mails)
 }
 
 /// Registrants with an activity in the campaign (which starts on `starts_on`) and none in a

@@ -19,12 +19,14 @@ pub const VERIFY_TTL_HOURS: i64 = 48;
 /// How long a password reset link works.
 pub const RESET_TTL_MINUTES: i64 = 30;
 
-/// What a change needs to write its mail: the message-id domain and where links point.
+/// What a change needs to write its mail: the message-id domain and where links point; and
+/// the folder of the files transport, whose files an erasure removes.
 #[derive(Debug, Clone)]
 pub struct Mailer {
     domain: String,
     public_base_url: String,
     frontend_base_url: String,
+    files: Option<std::path::PathBuf>,
 }
 
 impl Mailer {
@@ -33,6 +35,27 @@ impl Mailer {
             domain: config.mail.from_domain().to_owned(),
             public_base_url: config.public_base_url.clone(),
             frontend_base_url: config.mail.frontend_base_url.clone(),
+            files: match &config.mail.transport {
+                crate::config::mail::MailTransport::Files(dir) => Some(dir.clone()),
+                crate::config::mail::MailTransport::Smtp(_) => None,
+            },
+        }
+    }
+
+    /// Removes the `.eml` files of `message_ids` (the files transport only): after an
+    /// erasure has committed, the copies of its mail on disk go too. A file not there is
+    /// fine; one that cannot be removed is logged by its message id.
+    pub fn forget_files(&self, message_ids: &[String]) {
+        let Some(dir) = &self.files else {
+            return;
+        };
+        for id in message_ids {
+            match std::fs::remove_file(transport::eml_path(dir, id)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    log::warn!("mail: cannot remove the file of {id} after an erasure: {e}");
+                }
+                _ => {}
+            }
         }
     }
 

@@ -132,15 +132,23 @@ impl Transport {
     }
 }
 
+/// The file of a message id in `dir`: `<dir>/<message id>.eml`, of the id's safe characters.
+pub fn eml_path(dir: &Path, message_id: &str) -> PathBuf {
+    dir.join(format!("{}.eml", file_name(message_id)))
+}
+
+fn file_name(message_id: &str) -> String {
+    message_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '@' | '_'))
+        .collect()
+}
+
 /// Writes `bytes` as `<dir>/<message id>.eml`, through a temporary file and a rename, so a
 /// reader never sees half a mail.
 fn write_eml(dir: &Path, message_id: &str, bytes: &[u8]) -> Result<(), SendError> {
-    let name: String = message_id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '@' | '_'))
-        .collect();
-    let path = dir.join(format!("{name}.eml"));
-    let tmp = dir.join(format!(".{name}.tmp"));
+    let path = eml_path(dir, message_id);
+    let tmp = dir.join(format!(".{}.tmp", file_name(message_id)));
     std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&tmp, bytes))
         .and_then(|()| std::fs::rename(&tmp, &path))

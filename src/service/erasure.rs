@@ -4,7 +4,7 @@
 //! `account_erase`. Run again after a failure, it goes on where it stopped.
 
 use crate::db::audit::AuditEvent;
-use crate::db::{self, accounts, erasure, now, purge, Conn};
+use crate::db::{accounts, erasure, now, purge, Conn};
 use crate::domain::actor::Actor;
 use crate::domain::codes::{AuditAction, Role};
 use crate::domain::workflow::Action;
@@ -42,14 +42,14 @@ pub fn erase(conn: &mut Conn, mailer: &Mailer, actor: &Actor, account_id: String
             }
         }
     }
-    erase_withdrawn(conn, actor, account_id)
+    erase_withdrawn(conn, mailer, actor, account_id)
 }
 
 /// The erasure proper, once the activities of `account_id` are withdrawn: 409
 /// `erasure_incomplete` if one is not, seen in the erasure's own transaction.
-fn erase_withdrawn(conn: &mut Conn, actor: &Actor, account_id: String) -> ApiResult<()> {
+fn erase_withdrawn(conn: &mut Conn, mailer: &Mailer, actor: &Actor, account_id: String) -> ApiResult<()> {
     let actor = actor.clone();
-    crate::service::transaction(conn, move |conn| {
+    let mails = crate::service::transaction(conn, move |conn| {
         // A step of the owner's under way either committed first, and shows here, or finds
         // the version it read gone (the row locks wait for it on PostgreSQL).
         erasure::hold_activities(conn, &account_id)?;
@@ -57,9 +57,12 @@ fn erase_withdrawn(conn: &mut Conn, actor: &Actor, account_id: String) -> ApiRes
             return Err(incomplete());
         }
         erasure::forget_organizer_name(conn, &account_id)?;
-        erasure::erase(conn, &account_id, now())?;
-        Ok(AuditEvent::account(&account_id, &actor, AuditAction::AccountErase, None).insert(conn)?)
-    })
+        let mails = erasure::erase(conn, &account_id, now())?;
+        AuditEvent::account(&account_id, &actor, AuditAction::AccountErase, None).insert(conn)?;
+        Ok(mails)
+    })?;
+    mailer.forget_files(&mails);
+    Ok(())
 }
 
 fn incomplete() -> ApiError {
@@ -81,7 +84,7 @@ pub struct Purged {
 /// of the applicants to its sessions, and of the registrants with no activity in a later
 /// campaign (their activities stay as they are). Only counts unless `apply`; an applied
 /// purge is audited (`purge`).
-pub fn purge(conn: &mut Conn, slug: &str, older_than_days: i64, apply: bool) -> ApiResult<Purged> {
+pub fn purge(conn: &mut Conn, mailer: &Mailer, slug: &str, older_than_days: i64, apply: bool) -> ApiResult<Purged> {
     let campaign = crate::db::campaigns::by_slug(conn, slug)?
         .ok_or_else(|| ApiError::field("campaign", "unknown_campaign", format!("there is no campaign `{slug}`")))?;
     let today = now().date();
@@ -108,13 +111,15 @@ pub fn purge(conn: &mut Conn, slug: &str, older_than_days: i64, apply: bool) -> 
         "campaign {slug}: {} applicants and {} accounts erased",
         found.applicants, found.accounts
     );
-    db::transaction(conn, move |conn| {
+    let mails = crate::service::transaction(conn, move |conn| {
         let at = now();
-        purge::erase_applicants(conn, &applicants, at)?;
+        let mut mails = purge::erase_applicants(conn, &applicants, at)?;
         for id in &departed {
-            erasure::erase(conn, id, at)?;
+            mails.extend(erasure::erase(conn, id, at)?);
         }
-        AuditEvent::system(AuditAction::Purge, detail).insert(conn)
+        AuditEvent::system(AuditAction::Purge, detail).insert(conn)?;
+        Ok(mails)
     })?;
+    mailer.forget_files(&mails);
     Ok(found)
 }

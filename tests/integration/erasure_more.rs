@@ -162,3 +162,53 @@ async fn an_owners_step_under_way_cannot_outlive_the_erasure() {
     let now = telework_registry::db::activities::find(&mut conn, &id).unwrap();
     assert_eq!(now.0.status.as_str(), "withdrawn");
 }
+
+/// With the files transport, the `.eml` files of an erased account's mail go too, and only
+/// those.
+#[actix_web::test]
+async fn erasure_removes_the_files_of_its_mail() {
+    use telework_registry::config::mail::MailTransport;
+    use telework_registry::mail::transport::Transport;
+    use telework_registry::mail::worker::{Pacing, Worker};
+    let dir = std::env::temp_dir().join(format!("erase-mail-{}", uuid::Uuid::new_v4().simple()));
+    let folder = dir.clone();
+    let app = TestApp::with(move |c| c.mail.transport = MailTransport::Files(folder)).await;
+    let (u, other) = (app.registrant("individual").await, app.registrant("individual").await);
+    for who in [&u, &other] {
+        let r = app
+            .post("/api/v1/auth/password-reset", None, json!({"email": who.email}))
+            .await;
+        assert_eq!(r.status, 202);
+    }
+    let pacing = Pacing {
+        max_attempts: 8,
+        backoff_base: std::time::Duration::from_millis(10),
+        lease: std::time::Duration::from_secs(60),
+    };
+    let transport = Transport::from_config(&app.config.mail).unwrap();
+    let worker = Worker::new(app.pool.clone(), transport, pacing, crate::webhooks::OPEN).unwrap();
+    let later = telework_registry::db::now() + chrono::Duration::days(1);
+    actix_web::web::block(move || worker.deliver_due(later))
+        .await
+        .unwrap()
+        .unwrap();
+    let holding = |email: &str| {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|f| std::fs::read_to_string(f.path()).unwrap_or_default().contains(email))
+            .count()
+    };
+    assert!(holding(&u.email) > 0 && holding(&other.email) > 0);
+    let r = app
+        .call(
+            actix_web::http::Method::DELETE,
+            "/api/v1/me",
+            Some(&u.token),
+            Some(json!({ "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(holding(&u.email), 0, "a file of the erased account's mail is left");
+    assert!(holding(&other.email) > 0);
+}

@@ -41,9 +41,10 @@ async fn purge_erases_what_is_left_from_a_past_campaign_and_only_that() {
 
     let pool = w.app.pool.clone();
     let slug = w.campaign.clone();
+    let mailer = telework_registry::mail::Mailer::new(&w.app.config);
     let run = move |days: i64, apply: bool| {
         let mut conn = pool.get().unwrap();
-        purge(&mut conn, &slug, days, apply)
+        purge(&mut conn, &mailer, &slug, days, apply)
     };
     // Too recent for a long retention: refused, nothing changed.
     let recent = run(100_000, true).unwrap_err();
