@@ -41,8 +41,17 @@ pub fn tick(conn: &mut Conn, mailer: &Mailer, since: NaiveDateTime, now: NaiveDa
     Ok(reminded)
 }
 
-/// Starts the clock thread of a server process: a look every `every`.
+/// Starts the clock thread of a server process: a look every `every`. First, before the
+/// process serves, a new generation: a window may have opened or closed while no process
+/// ran, and the clock only sees those that pass while it runs.
 pub fn spawn(pool: db::Pool, mailer: Mailer, every: std::time::Duration) -> Result<(), String> {
+    let started = pool
+        .get()
+        .map_err(db::Error::from)
+        .and_then(|mut conn| db::transaction(&mut conn, generation::bump));
+    if let Err(e) = started {
+        log::warn!("events: the clock could not start a new generation: {e}");
+    }
     std::thread::Builder::new()
         .name("event-clock".into())
         .spawn(move || {

@@ -5,7 +5,7 @@ use crate::common::{world, TestApp, User};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-async fn pending(app: &TestApp, owner: &User, campaign: &str, title: &str) -> Value {
+pub(crate) async fn pending(app: &TestApp, owner: &User, campaign: &str, title: &str) -> Value {
     let d = app.draft(owner, campaign, title).await;
     let id = d["id"].as_str().unwrap().to_owned();
     app.act(

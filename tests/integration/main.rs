@@ -21,6 +21,7 @@ mod events_process;
 mod exports;
 mod foundation;
 mod fuzz;
+mod generations;
 mod head;
 mod hook_util;
 mod house;
