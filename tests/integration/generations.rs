@@ -37,3 +37,17 @@ async fn the_event_clock_starts_with_a_generation() {
         .unwrap();
     assert_eq!(generation_of(&w.app), before + 1);
 }
+
+/// A database starts its generations from the clock, so one created again never repeats an
+/// earlier one's generations and ETags (a client's old ETag would be answered 304).
+#[actix_web::test]
+async fn a_new_database_starts_its_generations_from_the_clock() {
+    let app = crate::common::TestApp::new().await;
+    let micros = chrono::Utc::now().timestamp_micros();
+    let started = generation_of(&app);
+    let hour = 3_600_000_000;
+    assert!(
+        (micros - hour..=micros + hour).contains(&started),
+        "{started} against {micros}"
+    );
+}

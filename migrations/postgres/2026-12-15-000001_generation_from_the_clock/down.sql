@@ -1,0 +1,2 @@
+-- The generation only moves forward: nothing to undo.
+SELECT 1;
