@@ -1,7 +1,7 @@
 //! Privacy rights: erasing an account leaves none of its private values anywhere in the
 //! database, withdraws its activities from the public listing and keeps the audit log.
 
-use crate::common::{settle, world, User, World, PASSWORD};
+use crate::common::{settle, world, TestApp, User, World, PASSWORD};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use serde_json::json;
@@ -133,15 +133,14 @@ async fn full_registrant(w: &World) -> (User, Vec<&'static str>, Vec<String>) {
 }
 
 /// `DELETE /me` of `u` with `password`.
-pub(crate) async fn delete_me(w: &World, u: &User, password: &str) -> crate::common::Resp {
-    w.app
-        .call(
-            actix_web::http::Method::DELETE,
-            "/api/v1/me",
-            Some(&u.token),
-            Some(json!({ "password": password })),
-        )
-        .await
+pub(crate) async fn delete_me(app: &TestApp, u: &User, password: &str) -> crate::common::Resp {
+    app.call(
+        actix_web::http::Method::DELETE,
+        "/api/v1/me",
+        Some(&u.token),
+        Some(json!({ "password": password })),
+    )
+    .await
 }
 
 pub(crate) fn audit_count(w: &World) -> i64 {
@@ -191,7 +190,7 @@ async fn after_delete_me_no_private_value_is_left_anywhere() {
     // The values are there before, in the account and the corporate number history.
     assert!(!occurrences(&w, values[1]).is_empty());
     assert!(!occurrences(&w, &u.email).is_empty());
-    let wrong = delete_me(&w, &u, "not the password").await;
+    let wrong = delete_me(&w.app, &u, "not the password").await;
     assert_eq!(
         (wrong.status, wrong.body["code"].as_str()),
         (403, Some("wrong_password"))
@@ -201,7 +200,7 @@ async fn after_delete_me_no_private_value_is_left_anywhere() {
         "a wrong password erases nothing"
     );
     let before = audit_count(&w);
-    let r = delete_me(&w, &u, PASSWORD).await;
+    let r = delete_me(&w.app, &u, PASSWORD).await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert_erased(&w, &u, &values, &ids, before).await;
 }

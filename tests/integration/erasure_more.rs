@@ -1,6 +1,7 @@
 //! Erasure beyond the account's own rows: an individual's name as its activities' organizer
 //! and in the webhook events about them, and the bulk answers kept for replay.
 
+use crate::claims::pending;
 use crate::common::{Resp, TestApp, User, World, PASSWORD};
 use crate::erasure::{assert_erased, audit_count, delete_me, occurrences};
 use actix_web::test::TestRequest;
@@ -33,12 +34,8 @@ async fn erasure_reaches_an_individuals_organizer_name_and_bulk_answers() {
     assert_eq!(r.status, 200, "{}", r.body);
     let approved = w.app.approved(&u, &w.moderator, &w.campaign, "個人の公開活動").await;
     assert_eq!(approved["organizer_name"], name, "{approved}");
-    let pending = w.app.draft(&u, &w.campaign, "個人の審査待ち").await;
-    let pid = pending["id"].as_str().unwrap().to_owned();
-    let submitted = w
-        .app
-        .act(&u, &format!("/api/v1/activities/{pid}/submit"), json!({"version": 1}))
-        .await;
+    let submitted = pending(&w.app, &u, &w.campaign, "個人の審査待ち").await;
+    let pid = submitted["id"].as_str().unwrap().to_owned();
     let body = json!({"action": "approve", "items": [{"id": pid, "version": submitted["version"]}]});
     let r = bulk(&w, "erase-bulk-1", &body).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -54,7 +51,7 @@ async fn erasure_reaches_an_individuals_organizer_name_and_bulk_answers() {
         "no webhook event holds the name"
     );
     let before = audit_count(&w);
-    let r = delete_me(&w, &u, PASSWORD).await;
+    let r = delete_me(&w.app, &u, PASSWORD).await;
     assert_eq!(r.status, 204, "{}", r.body);
     let ids = [
         approved["id"].as_str().unwrap().to_owned(),
@@ -73,17 +70,13 @@ async fn erasure_keeps_the_bulk_answers_of_other_addresses() {
     let other = register(&w.app, &format!("x{}", u.email)).await;
     let mut sent = Vec::new();
     for (who, key) in [(&u, "erased-answer"), (&other, "kept-answer")] {
-        let d = w.app.draft(who, &w.campaign, "一括で承認").await;
-        let id = d["id"].as_str().unwrap().to_owned();
-        let s = w
-            .app
-            .act(who, &format!("/api/v1/activities/{id}/submit"), json!({"version": 1}))
-            .await;
+        let s = pending(&w.app, who, &w.campaign, "一括で承認").await;
+        let id = s["id"].as_str().unwrap().to_owned();
         let body = json!({"action": "approve", "items": [{"id": id, "version": s["version"]}]});
         assert_eq!(bulk(&w, key, &body).await.status, 200);
         sent.push((key, body));
     }
-    assert_eq!(delete_me(&w, &u, PASSWORD).await.status, 204);
+    assert_eq!(delete_me(&w.app, &u, PASSWORD).await.status, 204);
     let replayed = |r: &Resp| r.header("idempotent-replayed") == Some("true");
     let again = bulk(&w, sent[0].0, &sent[0].1).await;
     assert!(!replayed(&again), "the erased owner's answer was kept: {}", again.body);
@@ -123,12 +116,8 @@ async fn an_owners_step_under_way_cannot_outlive_the_erasure() {
     use telework_registry::service::workflow::{perform, Step};
     let w = crate::common::world().await;
     let u = w.app.registrant("individual").await;
-    let d = w.app.draft(&u, &w.campaign, "取り下げの後に再提出").await;
-    let id = d["id"].as_str().unwrap().to_owned();
-    let s = w
-        .app
-        .act(&u, &format!("/api/v1/activities/{id}/submit"), json!({"version": 1}))
-        .await;
+    let s = pending(&w.app, &u, &w.campaign, "取り下げの後に再提出").await;
+    let id = s["id"].as_str().unwrap().to_owned();
     w.app
         .act(
             &u,
@@ -139,7 +128,7 @@ async fn an_owners_step_under_way_cannot_outlive_the_erasure() {
     let mut conn = w.app.pool.get().unwrap();
     let read = telework_registry::db::activities::find(&mut conn, &id).unwrap();
     let version = read.0.version;
-    assert_eq!(delete_me(&w, &u, PASSWORD).await.status, 204);
+    assert_eq!(delete_me(&w.app, &u, PASSWORD).await.status, 204);
     let owner = telework_registry::domain::actor::Actor {
         id: u.id.clone(),
         role: Role::Registrant,
@@ -168,8 +157,6 @@ async fn an_owners_step_under_way_cannot_outlive_the_erasure() {
 #[actix_web::test]
 async fn erasure_removes_the_files_of_its_mail() {
     use telework_registry::config::mail::MailTransport;
-    use telework_registry::mail::transport::Transport;
-    use telework_registry::mail::worker::{Pacing, Worker};
     let dir = std::env::temp_dir().join(format!("erase-mail-{}", uuid::Uuid::new_v4().simple()));
     let folder = dir.clone();
     let app = TestApp::with(move |c| c.mail.transport = MailTransport::Files(folder)).await;
@@ -180,18 +167,8 @@ async fn erasure_removes_the_files_of_its_mail() {
             .await;
         assert_eq!(r.status, 202);
     }
-    let pacing = Pacing {
-        max_attempts: 8,
-        backoff_base: std::time::Duration::from_millis(10),
-        lease: std::time::Duration::from_secs(60),
-    };
-    let transport = Transport::from_config(&app.config.mail).unwrap();
-    let worker = Worker::new(app.pool.clone(), transport, pacing, crate::webhooks::OPEN).unwrap();
-    let later = telework_registry::db::now() + chrono::Duration::days(1);
-    actix_web::web::block(move || worker.deliver_due(later))
-        .await
-        .unwrap()
-        .unwrap();
+    let worker = crate::hook_util::mail_worker(&app);
+    crate::hook_util::round(&worker).await;
     let holding = |email: &str| {
         std::fs::read_dir(&dir)
             .unwrap()
@@ -200,14 +177,7 @@ async fn erasure_removes_the_files_of_its_mail() {
             .count()
     };
     assert!(holding(&u.email) > 0 && holding(&other.email) > 0);
-    let r = app
-        .call(
-            actix_web::http::Method::DELETE,
-            "/api/v1/me",
-            Some(&u.token),
-            Some(json!({ "password": PASSWORD })),
-        )
-        .await;
+    let r = delete_me(&app, &u, PASSWORD).await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert_eq!(holding(&u.email), 0, "a file of the erased account's mail is left");
     assert!(holding(&other.email) > 0);

@@ -117,17 +117,22 @@ pub fn worker(app: &TestApp, webhooks: WebhookConfig) -> Arc<Worker> {
     let mut mail = app.config.mail.clone();
     let dir = std::env::temp_dir().join(format!("hook-mail-{}", uuid::Uuid::new_v4().simple()));
     mail.transport = MailTransport::Files(dir);
-    let transport = Transport::from_config(&mail).expect("mail transport");
+    Arc::new(built(app, &mail, webhooks).for_webhooks())
+}
+
+/// The mail worker for `app`, through the app's own mail transport.
+pub fn mail_worker(app: &TestApp) -> Arc<Worker> {
+    Arc::new(built(app, &app.config.mail, app.config.webhooks))
+}
+
+fn built(app: &TestApp, mail: &telework_registry::config::mail::MailConfig, webhooks: WebhookConfig) -> Worker {
+    let transport = Transport::from_config(mail).expect("mail transport");
     let pacing = Pacing {
         max_attempts: 8,
         backoff_base: Duration::from_millis(10),
         lease: Duration::from_secs(60),
     };
-    Arc::new(
-        Worker::new(app.pool.clone(), transport, pacing, webhooks)
-            .expect("worker")
-            .for_webhooks(),
-    )
+    Worker::new(app.pool.clone(), transport, pacing, webhooks).expect("worker")
 }
 
 /// One round of the worker, as if it ran a day from now (so every retry is due).
